@@ -1,0 +1,1 @@
+"""Benchmarks: each prints its figure beside the floor it is compared with, as a ratio."""

@@ -1,0 +1,3 @@
+from cashwrap.cli.main import app
+
+app()

@@ -1,0 +1,8 @@
+"""Every domain's tables, imported so that Alembic sees one complete metadata."""
+
+from __future__ import annotations
+
+from cashwrap.core.db import Base
+from cashwrap.tenants import models as _tenants  # noqa: F401
+
+metadata = Base.metadata

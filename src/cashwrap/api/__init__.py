@@ -1,0 +1,1 @@
+"""The inbound HTTP edge: FastAPI glue, problem documents, authentication."""

@@ -1,0 +1,39 @@
+"""Dependencies every router uses: the database session and the caller's principal.
+
+The session is opened per request and closed after it; a handler that writes commits
+explicitly before it returns (a commit in the teardown of a yield dependency may run after the
+client already has its answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cashwrap.api.auth import require_principal
+from cashwrap.core.uow import Database
+from cashwrap.settings import Settings
+from cashwrap.tenants.tokens import Principal
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_database(request).sessions() as session:
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(get_session)]
+CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
+AppSettings = Annotated[Settings, Depends(get_settings)]

@@ -1,0 +1,12 @@
+"""Every router of the platform, in one list: the place to mount a new domain's API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from cashwrap.api import auth, health
+
+ROUTERS: list[APIRouter] = [
+    health.router,
+    auth.router,
+]

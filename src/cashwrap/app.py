@@ -1,0 +1,63 @@
+"""The ASGI application: routers, middleware, and what lives as long as the process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+
+import cashwrap
+from cashwrap import migrate
+from cashwrap.api import problems
+from cashwrap.api.middleware import RequestContextMiddleware
+from cashwrap.api.routes import ROUTERS
+from cashwrap.core.uow import Database
+from cashwrap.settings import Settings, get_settings
+from cashwrap.tenants import service as tenants
+
+logger = logging.getLogger("cashwrap")
+
+# Long-lived parts started after the database and stopped before it, in this order
+# (HTTP clients, the event dispatcher, …). Each receives the app and may read app.state.
+LifespanPart = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+LIFESPAN_PARTS: list[LifespanPart] = []
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        database = Database(settings.database_url, pool_size=settings.database_pool_size)
+        app.state.settings = settings
+        app.state.database = database
+        app.state.schema_heads = migrate.head_revisions()
+        async with database.transaction() as session:
+            app.state.signing_key = settings.secret_key or await tenants.signing_key(session)
+        async with AsyncExitStack() as stack:
+            for part in LIFESPAN_PARTS:
+                await stack.enter_async_context(part(app))
+            logger.info("cashwrap started", extra={"database": _redacted(settings.database_url)})
+            yield
+        await database.dispose()
+
+    app = FastAPI(
+        title="cashwrap",
+        version=cashwrap.__version__,
+        summary="A store platform that keeps the contract with an external OMS.",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(RequestContextMiddleware)
+    return app
+
+
+def _redacted(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    if "@" in rest:
+        rest = "***@" + rest.split("@", 1)[1]
+    return f"{scheme}://{rest}"

@@ -1,0 +1,1 @@
+"""Available-to-promise: from the external OMS's webhook or from the platform's stock."""

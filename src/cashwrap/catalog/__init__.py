@@ -1,0 +1,1 @@
+"""Products and their prices, imported from the OMS or eCommerce catalog."""

@@ -1,0 +1,1 @@
+"""Carts and the checkout that turns a cart into an order."""

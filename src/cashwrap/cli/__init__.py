@@ -1,0 +1,1 @@
+"""The ``cashwrap`` command: one module per area, mounted on the root in ``main``."""

@@ -1,0 +1,19 @@
+"""The root of the ``cashwrap`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from cashwrap.cli import db, demo, serve, tenants
+
+app = typer.Typer(
+    name="cashwrap",
+    help="A store platform that keeps the contract with an external OMS.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command()(serve.serve)
+app.command()(demo.demo)
+app.add_typer(db.app, name="db")
+app.add_typer(tenants.tenant_app, name="tenant")
+app.add_typer(tenants.user_app, name="user")

@@ -1,0 +1,1 @@
+"""Configuration documents the seed's pre-requisites name, per tenant, versioned."""

@@ -1,0 +1,1 @@
+"""The kernel every domain stands on. It imports nothing else of cashwrap."""

@@ -1,0 +1,99 @@
+"""Domain errors, each carrying the HTTP status and the stable ``error_code`` it leaves as.
+
+The API edge (``cashwrap.api.problems``) turns every one of them into an
+``application/problem+json`` document; services raise them and never build responses.
+
+    DomainError                      400  invalid_request
+    ├── InvalidInput                 400  invalid_request (or a more precise code)
+    ├── Unauthorized                 401  unauthorized
+    ├── Forbidden                    403  forbidden
+    ├── NotFound                     404  not_found
+    ├── Conflict                     409  conflict
+    │   └── InvalidTransition        409  invalid_transition
+    ├── PreconditionFailed           412  precondition_error
+    ├── RateLimited                  429  too_many_requests   (carries Retry-After)
+    └── ExternalServiceError         503  external_server_error
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "invalid_request"
+    title: ClassVar[str] = "Bad Request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        messages: Sequence[str] | None = None,
+        headers: Mapping[str, str] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.error_code = code or self.code
+        self.messages = list(messages) if messages else [message]
+        self.headers = dict(headers or {})
+        # Additional members of the problem document (RFC 9457 extension members).
+        self.extra = dict(extra or {})
+
+
+class InvalidInput(DomainError):
+    pass
+
+
+class Unauthorized(DomainError):
+    status = 401
+    code = "unauthorized"
+    title = "Unauthorized"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    title = "Not Found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class PreconditionFailed(DomainError):
+    status = 412
+    code = "precondition_error"
+    title = "Precondition Failed"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "too_many_requests"
+    title = "Too Many Requests"
+
+    def __init__(self, message: str, *, retry_after: float, code: str | None = None) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(message, code=code, headers={"Retry-After": str(seconds)})
+        self.retry_after = seconds
+
+
+class ExternalServiceError(DomainError):
+    status = 503
+    code = "external_server_error"
+    title = "Service Unavailable"

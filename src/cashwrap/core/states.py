@@ -1,0 +1,70 @@
+"""Lifecycles as data, and the one guarded way to move a row from one status to another.
+
+A status changes only through :func:`transition`: one ``UPDATE … WHERE id = :id AND status =
+:expected``. Two requests racing to move the same row both read the same current status; the
+database lets exactly one of them match the ``WHERE`` and the other updates no row, which we turn
+into a 409 instead of letting it overwrite the winner's move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cashwrap.core.errors import InvalidTransition
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """The allowed moves of one status dimension (order, item, payment, fulfillment request…)."""
+
+    name: str
+    moves: Mapping[str, frozenset[str]]
+
+    def allows(self, current: str, target: str) -> bool:
+        return target in self.moves.get(current, frozenset())
+
+    def check(self, current: str, target: str) -> None:
+        if not self.allows(current, target):
+            raise InvalidTransition(
+                f"{self.name} cannot move from {current!r} to {target!r}",
+                extra={"current_status": current, "target_status": target},
+            )
+
+    @property
+    def terminal(self) -> frozenset[str]:
+        return frozenset(status for status, targets in self.moves.items() if not targets)
+
+
+def lifecycle(name: str, moves: Mapping[str, set[str] | frozenset[str]]) -> Lifecycle:
+    return Lifecycle(name, {status: frozenset(targets) for status, targets in moves.items()})
+
+
+async def transition(
+    session: AsyncSession,
+    table: Table,
+    *,
+    lifecycle: Lifecycle,
+    row_id: Any,
+    current: str,
+    target: str,
+    status_column: str = "status",
+    values: Mapping[str, Any] | None = None,
+) -> None:
+    """Move one row from ``current`` to ``target``, or raise 409 if someone else moved it first."""
+    lifecycle.check(current, target)
+    column = table.c[status_column]
+    result = await session.execute(
+        update(table)
+        .where(table.c.id == row_id, column == current)
+        .values({status_column: target, **(values or {})})
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise InvalidTransition(
+            f"{lifecycle.name} {row_id} is no longer {current!r}; it was changed concurrently",
+            code="concurrent_modification",
+        )

@@ -1,0 +1,37 @@
+"""A unit of work is one database transaction, opened and committed by an entry point.
+
+Services receive the session and only flush; an HTTP handler, a CLI command or a dispatcher job
+decides when to commit. Nothing outbound (HTTP to the OMS, the payment provider, the carrier)
+happens while a transaction is open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from cashwrap.core.db import create_engine, create_sessionmaker, is_sqlite
+
+
+class Database:
+    """The engine and the session factory of one database, shared by a process."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_engine(url, pool_size=pool_size)
+        self.sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(self.engine)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return is_sqlite(self.url)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """Commit when the block ends normally, roll back when it raises."""
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

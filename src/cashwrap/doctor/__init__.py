@@ -1,0 +1,1 @@
+"""Checks that the seed's pre-requisites are in place, each with its fix."""

@@ -1,0 +1,1 @@
+"""The event stream: the outbox, the event catalog, integrations and their delivery."""

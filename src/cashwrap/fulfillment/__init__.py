@@ -1,0 +1,1 @@
+"""Fulfillment requests and the store's work: pick, pack, ship, hand over."""

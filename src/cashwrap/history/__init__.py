@@ -1,0 +1,1 @@
+"""Customer purchase history and order details, from the OMS webhook or the platform."""

@@ -1,0 +1,1 @@
+"""Stores and fulfillment locations, and the stock on hand at each."""

@@ -1,0 +1,1 @@
+"""Calls the platform makes to other systems (OMS, payment provider, carrier) over HTTP."""

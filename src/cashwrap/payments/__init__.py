@@ -1,0 +1,1 @@
+"""Payment accounts, and the payment provider contract (authorize, capture, refund, revoke)."""

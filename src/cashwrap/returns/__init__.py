@@ -1,0 +1,1 @@
+"""In-store returns, referenced and unreferenced, with their refunds."""

@@ -1,0 +1,1 @@
+"""Stand-ins for the other systems: an external OMS, a payment provider, a carrier."""

@@ -1,0 +1,1 @@
+"""What an integrator imports to build an OMS connector against cashwrap."""

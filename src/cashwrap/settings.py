@@ -1,0 +1,36 @@
+"""All settings of a cashwrap process, read from ``CASHWRAP_*`` environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CASHWRAP_", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./var/cashwrap.db",
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://…",
+    )
+    database_pool_size: int = 10
+    secret_key: str | None = Field(
+        default=None,
+        description="Signs access tokens. Unset: a key is generated once and kept in the database.",
+    )
+    token_ttl_seconds: int = Field(default=3600, ge=60)
+    issuer: str = "cashwrap"
+    log_level: str = "INFO"
+    log_json: bool = True
+    run_migrations_on_start: bool = True
+    dispatcher_enabled: bool = Field(
+        default=True, description="Deliver the event stream from inside `cashwrap serve`."
+    )
+    outbound_timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

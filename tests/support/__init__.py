@@ -1,0 +1,1 @@
+"""What the tests run against: real databases and real HTTP servers on loopback."""

@@ -1,0 +1,54 @@
+"""A fresh, migrated database for each test run: a SQLite file or a new PostgreSQL database.
+
+``CASHWRAP_TEST_DATABASE`` chooses the kind (``sqlite``, the default, or ``postgresql``);
+``CASHWRAP_TEST_POSTGRES_URL`` names the server (a database on it to connect to first). Each
+run creates its own database, so parallel runs never share state, and drops it afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import asyncpg
+
+from cashwrap import migrate
+
+POSTGRES_SERVER = os.environ.get(
+    "CASHWRAP_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def kind() -> str:
+    return os.environ.get("CASHWRAP_TEST_DATABASE", "sqlite").lower()
+
+
+@contextmanager
+def fresh_database(folder: Path, label: str) -> Iterator[str]:
+    """Yield the SQLAlchemy URL of a new, migrated database; remove it afterwards."""
+    if kind().startswith("postgres"):
+        name = f"cashwrap_test_{label}_{uuid.uuid4().hex[:10]}"
+        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+        base = POSTGRES_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+        url = f"{base}/{name}"
+        try:
+            migrate.upgrade(url)
+            yield url
+        finally:
+            asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        url = f"sqlite+aiosqlite:///{folder / f'{label}.db'}"
+        migrate.upgrade(url)
+        yield url
+
+
+async def _postgres_admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_SERVER)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
