@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from cashwrap.core.db import Base
+from cashwrap.events import models as _events  # noqa: F401
 from cashwrap.tenants import models as _tenants  # noqa: F401
 
 metadata = Base.metadata

@@ -14,6 +14,7 @@ from cashwrap.api import problems
 from cashwrap.api.middleware import RequestContextMiddleware
 from cashwrap.api.routes import ROUTERS
 from cashwrap.core.uow import Database
+from cashwrap.events.dispatcher import dispatcher_lifespan
 from cashwrap.settings import Settings, get_settings
 from cashwrap.tenants import service as tenants
 
@@ -22,7 +23,9 @@ logger = logging.getLogger("cashwrap")
 # Long-lived parts started after the database and stopped before it, in this order
 # (HTTP clients, the event dispatcher, …). Each receives the app and may read app.state.
 LifespanPart = Callable[[FastAPI], AbstractAsyncContextManager[None]]
-LIFESPAN_PARTS: list[LifespanPart] = []
+LIFESPAN_PARTS: list[LifespanPart] = [
+    dispatcher_lifespan,  # app.state.dispatcher: delivers the event stream (dispatcher_enabled)
+]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

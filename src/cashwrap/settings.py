@@ -28,6 +28,16 @@ class Settings(BaseSettings):
     dispatcher_enabled: bool = Field(
         default=True, description="Deliver the event stream from inside `cashwrap serve`."
     )
+    # The event stream's dispatcher (docs/event-stream.md, "Delivery policy").
+    event_batch_size: int = Field(default=200, ge=1, le=5000)
+    event_concurrency: int = Field(default=32, ge=1, le=1024)
+    event_per_integration_concurrency: int = Field(default=16, ge=1, le=1024)
+    event_claim_seconds: float = Field(default=30.0, gt=0)
+    event_poll_seconds: float = Field(default=1.0, gt=0)
+    event_delivery_timeout_seconds: float = Field(default=10.0, gt=0)
+    event_retry_base_seconds: float = Field(default=1.0, gt=0)
+    event_retry_max_seconds: float = Field(default=60.0, gt=0)
+    event_retry_horizon_seconds: float = Field(default=3 * 24 * 3600.0, gt=0)
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
 
 

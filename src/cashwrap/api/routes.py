@@ -5,8 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cashwrap.api import auth, health
+from cashwrap.events import router as events
 
 ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
+    events.router,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cashwrap.cli import db, demo, serve, tenants
+from cashwrap.cli import db, demo, events, serve, tenants, worker
 
 app = typer.Typer(
     name="cashwrap",
@@ -14,6 +14,8 @@ app = typer.Typer(
 )
 app.command()(serve.serve)
 app.command()(demo.demo)
+app.command()(worker.worker)
 app.add_typer(db.app, name="db")
 app.add_typer(tenants.tenant_app, name="tenant")
 app.add_typer(tenants.user_app, name="user")
+app.add_typer(events.app, name="events")
