@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from cashwrap.config import models as _config  # noqa: F401
 from cashwrap.core.db import Base
 from cashwrap.events import models as _events  # noqa: F401
 from cashwrap.tenants import models as _tenants  # noqa: F401

@@ -5,10 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cashwrap.api import auth, health
+from cashwrap.config import router as config
 from cashwrap.events import router as events
 
 ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
+    config.router,
     events.router,
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cashwrap.cli import db, demo, events, serve, tenants, worker
+from cashwrap.cli import config, db, demo, events, serve, tenants, worker
 
 app = typer.Typer(
     name="cashwrap",
@@ -19,3 +19,4 @@ app.add_typer(db.app, name="db")
 app.add_typer(tenants.tenant_app, name="tenant")
 app.add_typer(tenants.user_app, name="user")
 app.add_typer(events.app, name="events")
+app.add_typer(config.app, name="config")

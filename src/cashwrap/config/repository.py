@@ -1,0 +1,142 @@
+"""Reading and conditionally writing configuration documents.
+
+Writers call :func:`lock` then :func:`save` in one transaction. ``lock`` first makes sure the
+row exists (``INSERT … ON CONFLICT DO NOTHING`` of an unset version-1 row) and then reads it
+``FOR UPDATE``: concurrent writers of one document queue on that row lock (SQLite's
+``BEGIN IMMEDIATE`` already queues every writer), so a writer always sees the version the last
+winner committed. ``save`` is ``UPDATE … WHERE version = :read``: it can only fail if the lock
+was not held, and then it reports the lost race instead of overwriting the winner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cashwrap.config.models import ConfigDocument
+from cashwrap.core import clock
+
+FIRST_VERSION = 1
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A document as stored; ``value`` is None when it is not set."""
+
+    name: str
+    value: Any
+    version: int
+    updated_at: datetime | None
+    updated_by: str | None
+
+    @property
+    def is_set(self) -> bool:
+        return self.value is not None
+
+
+def _unset(name: str) -> StoredDocument:
+    return StoredDocument(name, None, FIRST_VERSION, None, None)
+
+
+def _stored(row: ConfigDocument) -> StoredDocument:
+    if row.value is None:
+        return StoredDocument(row.name, None, row.version, None, None)
+    return StoredDocument(
+        row.name, row.value, row.version, clock.as_utc(row.updated_at), row.updated_by
+    )
+
+
+async def read(session: AsyncSession, tenant: str, name: str) -> StoredDocument:
+    # Columns, not the entity: other areas call this on hot paths, inside their own session,
+    # and the identity map would only add work (and keep stale rows around).
+    result = await session.execute(
+        select(
+            ConfigDocument.value,
+            ConfigDocument.version,
+            ConfigDocument.updated_at,
+            ConfigDocument.updated_by,
+        ).where(ConfigDocument.tenant == tenant, ConfigDocument.name == name)
+    )
+    row = result.one_or_none()
+    if row is None:
+        return _unset(name)
+    if row.value is None:
+        return StoredDocument(name, None, row.version, None, None)
+    return StoredDocument(
+        name, row.value, row.version, clock.as_utc(row.updated_at), row.updated_by
+    )
+
+
+async def read_prefixed(session: AsyncSession, tenant: str, prefix: str) -> list[StoredDocument]:
+    """Every set document whose name starts with ``prefix`` (per-store documents), by name."""
+    rows = await session.scalars(
+        select(ConfigDocument)
+        .where(
+            ConfigDocument.tenant == tenant,
+            ConfigDocument.name.startswith(prefix, autoescape=True),
+            ConfigDocument.value.is_not(None),
+        )
+        .order_by(ConfigDocument.name)
+    )
+    return [_stored(row) for row in rows]
+
+
+async def lock(session: AsyncSession, tenant: str, name: str) -> StoredDocument:
+    """The current document, locked against other writers until the transaction ends."""
+    values = {
+        "tenant": tenant,
+        "name": name,
+        "value": None,
+        "version": FIRST_VERSION,
+        "updated_at": clock.now(),
+        "updated_by": "",
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        await session.execute(
+            postgresql_insert(ConfigDocument).values(values).on_conflict_do_nothing()
+        )
+    else:
+        await session.execute(sqlite_insert(ConfigDocument).values(values).on_conflict_do_nothing())
+    row = await session.scalar(
+        select(ConfigDocument)
+        .where(ConfigDocument.tenant == tenant, ConfigDocument.name == name)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return _stored(row)
+
+
+async def save(
+    session: AsyncSession,
+    tenant: str,
+    name: str,
+    value: Any,
+    *,
+    read_version: int,
+    updated_by: str,
+) -> StoredDocument | None:
+    """Write ``value`` (None unsets it) if the document is still at ``read_version``."""
+    moment = clock.now()
+    result = await session.execute(
+        update(ConfigDocument)
+        .where(
+            ConfigDocument.tenant == tenant,
+            ConfigDocument.name == name,
+            ConfigDocument.version == read_version,
+        )
+        .values(value=value, version=read_version + 1, updated_at=moment, updated_by=updated_by)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    if value is None:
+        return StoredDocument(name, None, read_version + 1, None, None)
+    return StoredDocument(name, value, read_version + 1, moment, updated_by)
