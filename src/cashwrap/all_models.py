@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from cashwrap.catalog import models as _catalog  # noqa: F401
 from cashwrap.config import models as _config  # noqa: F401
 from cashwrap.core.db import Base
 from cashwrap.events import models as _events  # noqa: F401
+from cashwrap.locations import models as _locations  # noqa: F401
 from cashwrap.tenants import models as _tenants  # noqa: F401
 
 metadata = Base.metadata

@@ -13,8 +13,10 @@ from cashwrap import migrate
 from cashwrap.api import problems
 from cashwrap.api.middleware import RequestContextMiddleware
 from cashwrap.api.routes import ROUTERS
+from cashwrap.catalog.router import import_runner_lifespan
 from cashwrap.core.uow import Database
 from cashwrap.events.dispatcher import dispatcher_lifespan
+from cashwrap.outbound import http as outbound_http
 from cashwrap.settings import Settings, get_settings
 from cashwrap.tenants import service as tenants
 
@@ -24,6 +26,8 @@ logger = logging.getLogger("cashwrap")
 # (HTTP clients, the event dispatcher, …). Each receives the app and may read app.state.
 LifespanPart = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 LIFESPAN_PARTS: list[LifespanPart] = [
+    outbound_http.lifespan,  # app.state.outbound_http: the one shared outbound HTTP client
+    import_runner_lifespan,  # app.state.import_runner: import jobs, resumed after a crash
     dispatcher_lifespan,  # app.state.dispatcher: delivers the event stream (dispatcher_enabled)
 ]
 

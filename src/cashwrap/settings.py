@@ -39,6 +39,19 @@ class Settings(BaseSettings):
     event_retry_max_seconds: float = Field(default=60.0, gt=0)
     event_retry_horizon_seconds: float = Field(default=3 * 24 * 3600.0, gt=0)
     outbound_timeout_seconds: float = Field(default=10.0, gt=0)
+    # Imports (docs/catalog-and-availability.md, "Import jobs").
+    import_batch_size: int = Field(default=2000, ge=1, le=20000)
+    import_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    import_stale_after_seconds: float = Field(default=60.0, gt=0)
+    import_allow_local_files: bool = Field(
+        default=True, description="Let import jobs read file:// URIs and paths on this host."
+    )
+    atp_config_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="POST /v0/availability reuses a tenant's ATP webhook settings this long.",
+    )
 
 
 @lru_cache

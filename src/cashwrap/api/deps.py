@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.api.auth import require_principal
 from cashwrap.core.uow import Database
+from cashwrap.outbound.http import OutboundHttp
 from cashwrap.settings import Settings
 from cashwrap.tenants.tokens import Principal
 
@@ -24,9 +25,26 @@ def get_database(request: Request) -> Database:
     return database
 
 
-def get_settings(request: Request) -> Settings:
+# Dependencies are ``async def``: FastAPI runs a plain ``def`` dependency in its thread pool,
+# a thread hop per request for what is a dictionary lookup.
+
+
+async def database_dependency(request: Request) -> Database:
+    return get_database(request)
+
+
+async def settings_dependency(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
+
+
+async def outbound_http_dependency(request: Request) -> OutboundHttp:
+    client: OutboundHttp = request.app.state.outbound_http
+    return client
+
+
+async def principal_dependency(request: Request) -> Principal:
+    return require_principal(request)
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -35,5 +53,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 DbSession = Annotated[AsyncSession, Depends(get_session)]
-CurrentPrincipal = Annotated[Principal, Depends(require_principal)]
-AppSettings = Annotated[Settings, Depends(get_settings)]
+CurrentPrincipal = Annotated[Principal, Depends(principal_dependency)]
+AppSettings = Annotated[Settings, Depends(settings_dependency)]
+DatabaseDep = Annotated[Database, Depends(database_dependency)]
+OutboundHttpDep = Annotated[OutboundHttp, Depends(outbound_http_dependency)]

@@ -5,12 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cashwrap.api import auth, health
+from cashwrap.availability import router as availability
+from cashwrap.catalog import router as catalog
 from cashwrap.config import router as config
 from cashwrap.events import router as events
+from cashwrap.locations import router as locations
 
 ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
     config.router,
     events.router,
+    catalog.router,
+    locations.router,
+    availability.router,
 ]

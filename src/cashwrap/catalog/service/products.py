@@ -1,0 +1,69 @@
+"""Reading the catalog: products of a shop and locale, their prices per pricebook."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cashwrap.catalog import repository
+from cashwrap.core.errors import NotFound
+from cashwrap.core.money import to_wire
+
+
+async def count_products(session: AsyncSession, tenant: str) -> int:
+    """How many (shop, locale, product) records the tenant's catalog holds."""
+    return await repository.count_products(session, tenant)
+
+
+async def known_product_ids(
+    session: AsyncSession, tenant: str, product_ids: Sequence[str]
+) -> set[str]:
+    """The ids among ``product_ids`` that exist in any shop and locale."""
+    return {row.product_id for row in await repository.products_by_id(session, tenant, product_ids)}
+
+
+async def price_of(
+    session: AsyncSession, tenant: str, product_id: str, *, pricebook: str, currency: str
+) -> int | None:
+    """The price in minor units, or None when the pricebook has none in that currency."""
+    for price in await repository.prices_by_product(session, tenant, [product_id]):
+        if price.pricebook == pricebook and price.currency == currency.upper():
+            return price.amount
+    return None
+
+
+async def get_product(session: AsyncSession, tenant: str, product_id: str) -> dict[str, Any]:
+    """A product with every shop/locale variant of its content and all its prices."""
+    records = await repository.products_by_id(session, tenant, [product_id])
+    if not records:
+        raise NotFound(f"product {product_id!r} does not exist", code="product_not_found")
+    prices = await repository.prices_by_product(session, tenant, [product_id])
+    return {
+        "product_id": product_id,
+        "content": [
+            {
+                "shop": record.shop,
+                "locale": record.locale,
+                "title": record.title,
+                "brand": record.brand,
+                "description": record.description,
+            }
+            for record in records
+        ],
+        "prices": [
+            {
+                "pricebook": price.pricebook,
+                "currency": price.currency,
+                "value": to_wire(price.amount, price.currency),
+                "amount_minor": price.amount,
+            }
+            for price in prices
+        ],
+    }
+
+
+async def some_product_ids(session: AsyncSession, tenant: str, limit: int) -> list[str]:
+    """A few product ids of the catalog (for probes and samples), in id order."""
+    return await repository.some_product_ids(session, tenant, limit)
