@@ -8,6 +8,7 @@ from cashwrap.api import auth, health
 from cashwrap.availability import router as availability
 from cashwrap.catalog import router as catalog
 from cashwrap.config import router as config
+from cashwrap.doctor import router as doctor
 from cashwrap.events import router as events
 from cashwrap.locations import router as locations
 
@@ -15,6 +16,7 @@ ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
     config.router,
+    doctor.router,
     events.router,
     catalog.router,
     locations.router,

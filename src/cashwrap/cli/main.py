@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cashwrap.cli import config, db, demo, events, imports, serve, tenants, worker
+from cashwrap.cli import config, db, demo, doctor, events, imports, serve, tenants, worker
 
 app = typer.Typer(
     name="cashwrap",
@@ -16,6 +16,7 @@ app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(worker.worker)
 app.command("import")(imports.import_file)
+app.command()(doctor.doctor)
 app.add_typer(db.app, name="db")
 app.add_typer(tenants.tenant_app, name="tenant")
 app.add_typer(tenants.user_app, name="user")
