@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cashwrap.cli import config, db, demo, doctor, events, imports, serve, tenants, worker
+from cashwrap.cli import config, db, demo, doctor, events, imports, sandbox, serve, tenants, worker
 
 app = typer.Typer(
     name="cashwrap",
@@ -20,5 +20,6 @@ app.command()(doctor.doctor)
 app.add_typer(db.app, name="db")
 app.add_typer(tenants.tenant_app, name="tenant")
 app.add_typer(tenants.user_app, name="user")
+app.add_typer(sandbox.app, name="sandbox")
 app.add_typer(events.app, name="events")
 app.add_typer(config.app, name="config")
