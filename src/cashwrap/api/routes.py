@@ -11,6 +11,7 @@ from cashwrap.config import router as config
 from cashwrap.doctor import router as doctor
 from cashwrap.events import router as events
 from cashwrap.locations import router as locations
+from cashwrap.orders import router as orders
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -21,4 +22,5 @@ ROUTERS: list[APIRouter] = [
     catalog.router,
     locations.router,
     availability.router,
+    orders.router,
 ]
