@@ -13,7 +13,7 @@ import httpx
 from cashwrap.config import service
 
 # Copies of files from the reference's examples/ folder (NewStore's published samples).
-EXAMPLES = Path(__file__).parent / "examples"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "config"
 _CACHE: dict[str, Any] = {}
 
 
