@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 UV_VERSION := 0.13.9
 CODE := src tests bench migrations
+# The suite runs on this many processes (pytest-xdist); each test has its own tenant and servers.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test help install lint test-postgres bench lock clean
 
@@ -15,7 +17,7 @@ demo: $(INSTALLED) ## Set up and run the platform with its sandbox OMS on SQLite
 	$(BIN)/cashwrap demo
 
 test: lint ## Set up, then lint, type-check, check import rules and run every test (SQLite)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -36,7 +38,7 @@ lint: $(INSTALLED) ## Ruff (lint and format), mypy --strict, import-linter
 	$(BIN)/lint-imports
 
 test-postgres: $(INSTALLED) ## The test suite against PostgreSQL on 127.0.0.1:5432 (a fresh database)
-	CASHWRAP_TEST_DATABASE=postgresql $(BIN)/pytest
+	CASHWRAP_TEST_DATABASE=postgresql $(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: $(INSTALLED) ## Run the benchmarks in bench/ (each prints its figure beside its floor)
 	$(BIN)/python -m bench
