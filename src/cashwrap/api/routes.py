@@ -7,11 +7,13 @@ from fastapi import APIRouter
 from cashwrap.api import auth, health
 from cashwrap.availability import router as availability
 from cashwrap.catalog import router as catalog
+from cashwrap.checkout import router as checkout
 from cashwrap.config import router as config
 from cashwrap.doctor import router as doctor
 from cashwrap.events import router as events
 from cashwrap.locations import router as locations
 from cashwrap.orders import router as orders
+from cashwrap.payments import router as payments
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -23,4 +25,6 @@ ROUTERS: list[APIRouter] = [
     locations.router,
     availability.router,
     orders.router,
+    checkout.router,
+    payments.router,
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -71,6 +71,36 @@ async def read(session: AsyncSession, tenant: str, name: str) -> StoredDocument:
     return StoredDocument(
         name, row.value, row.version, clock.as_utc(row.updated_at), row.updated_by
     )
+
+
+async def read_many(
+    session: AsyncSession, tenant: str, names: list[str]
+) -> dict[str, StoredDocument]:
+    """Several documents in one query (for hot paths that need a few); unset ones included."""
+    connection = await session.connection()
+    result = await connection.execute(_READ_MANY, {"tenant": tenant, "names": list(names)})
+    found = {name: _unset(name) for name in names}
+    for row in result:
+        if row.value is None:
+            found[row.name] = StoredDocument(row.name, None, row.version, None, None)
+        else:
+            found[row.name] = StoredDocument(
+                row.name, row.value, row.version, clock.as_utc(row.updated_at), row.updated_by
+            )
+    return found
+
+
+# Built once (hot paths): the documents of a tenant by name.
+_READ_MANY = select(
+    ConfigDocument.name,
+    ConfigDocument.value,
+    ConfigDocument.version,
+    ConfigDocument.updated_at,
+    ConfigDocument.updated_by,
+).where(
+    ConfigDocument.tenant == bindparam("tenant"),
+    ConfigDocument.name.in_(bindparam("names", expanding=True)),
+)
 
 
 async def read_prefixed(session: AsyncSession, tenant: str, prefix: str) -> list[StoredDocument]:

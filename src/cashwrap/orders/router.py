@@ -6,9 +6,19 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from cashwrap.api.deps import CurrentPrincipal, DbSession
-from cashwrap.orders import service, views
-from cashwrap.orders.schemas import SalesOrderDetailResponse
+from cashwrap.api.deps import CurrentPrincipal, DatabaseDep, DbSession, OutboundHttpDep
+from cashwrap.orders import cancellation, service, views
+from cashwrap.orders.schemas import (
+    PaymentRelease,
+    SalesOrderCancellationRequest,
+    SalesOrderCancellationResponse,
+    SalesOrderCancellationResult,
+    SalesOrderDetailResponse,
+)
+from cashwrap.payments import service as payments
+
+IdType = Literal["internal", "external"]
+ID_TYPE_DESCRIPTION = "internal: the platform's UUID; external: the order number"
 
 router = APIRouter(tags=["orders"])
 
@@ -29,6 +39,90 @@ async def get_sales_order(
 ) -> SalesOrderDetailResponse:
     if id_type == "internal":
         record = await service.get_order(session, principal.tenant, order_id=id)
+        # NewStore: with the internal id type the payment history is left empty.
+        payment_history: list[payments.HistoryEntry] | None = None
     else:
         record = await service.get_order(session, principal.tenant, external_id=id)
-    return views.sales_order(record)
+        payment_history = await payments.payment_history(session, principal.tenant, record.id)
+    return views.sales_order(record, payment_history=payment_history)
+
+
+@router.get(
+    "/v0/orders/{id}/cancel",
+    response_model=SalesOrderCancellationResponse,
+    summary="Cancellation status of an order (as documented by NewStore)",
+)
+async def show_cancellation_status(
+    id: str,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    id_type: IdType = Query(description=ID_TYPE_DESCRIPTION),
+) -> SalesOrderCancellationResponse:
+    status = await cancellation.cancellation_status(session, principal.tenant, id, id_type)
+    return SalesOrderCancellationResponse(
+        cancelable=status.cancelable, canceled=status.canceled, is_safe=status.is_safe
+    )
+
+
+@router.post(
+    "/v0/orders/{id}/cancel",
+    response_model=SalesOrderCancellationResult,
+    response_model_exclude_none=True,
+    summary="Cancel an order, with a reason (as documented by NewStore)",
+)
+async def create_cancellation(
+    id: str,
+    body: SalesOrderCancellationRequest,
+    principal: CurrentPrincipal,
+    database: DatabaseDep,
+    http: OutboundHttpDep,
+    id_type: IdType = Query(description=ID_TYPE_DESCRIPTION),
+) -> SalesOrderCancellationResult:
+    done = await cancellation.cancel_order(
+        database,
+        http,
+        principal.tenant,
+        reference=id,
+        id_type=id_type,
+        reason=body.reason,
+        note=body.note,
+    )
+    return _cancellation_result(done)
+
+
+@router.post(
+    "/v0/orders/{id}/items/{item_uuid}/cancel",
+    response_model=SalesOrderCancellationResult,
+    response_model_exclude_none=True,
+    summary="Cancel one item of an order, with a reason (as documented by NewStore)",
+)
+async def create_line_item_cancellation(
+    id: str,
+    item_uuid: str,
+    body: SalesOrderCancellationRequest,
+    principal: CurrentPrincipal,
+    database: DatabaseDep,
+    http: OutboundHttpDep,
+    id_type: IdType = Query(description=ID_TYPE_DESCRIPTION),
+) -> SalesOrderCancellationResult:
+    done = await cancellation.cancel_item(
+        database,
+        http,
+        principal.tenant,
+        reference=id,
+        id_type=id_type,
+        item_id=item_uuid,
+        reason=body.reason,
+    )
+    return _cancellation_result(done)
+
+
+def _cancellation_result(done: cancellation.Cancellation) -> SalesOrderCancellationResult:
+    return SalesOrderCancellationResult(
+        cancelable=done.status.cancelable,
+        canceled=done.status.canceled,
+        is_safe=done.status.is_safe,
+        payment_release=(
+            PaymentRelease(**done.release.as_json()) if done.release is not None else None
+        ),
+    )

@@ -107,3 +107,33 @@ class SalesOrderDetailResponse(Wire):
     notification_blacklist: list[str] = Field(default_factory=list)
     is_offline: bool = False
     payment_history: list[SalesOrderPaymentHistory] | None = None
+
+
+class SalesOrderCancellationRequest(Wire):
+    """NewStore's cancellation request: a reason is required (400 without)."""
+
+    reason: str = Field(min_length=1, max_length=512)
+    note: str | None = Field(default=None, max_length=4096)
+
+
+class SalesOrderCancellationResponse(Wire):
+    cancelable: bool
+    canceled: bool
+    is_safe: bool
+
+
+class PaymentRelease(Wire):
+    """What a cancellation gave back (defined by cashwrap)."""
+
+    state: str = Field(description="succeeded | partial | failed | unknown")
+    currency: str
+    revoked: float
+    refunded: float
+    unreleased: float = Field(description="Captured cash: refunded by hand, as NewStore does")
+    error_code: str | None = None
+
+
+class SalesOrderCancellationResult(SalesOrderCancellationResponse):
+    """The status after a cancellation, and the money released (defined by cashwrap)."""
+
+    payment_release: PaymentRelease | None = None

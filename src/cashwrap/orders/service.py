@@ -10,7 +10,7 @@ different items of one order cannot both leave it "open".
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -37,6 +37,8 @@ from cashwrap.orders.states import (
 
 orders_table = cast(Table, Order.__table__)
 items_table = cast(Table, OrderItem.__table__)
+_INSERT_ORDER = insert(orders_table)
+_INSERT_ITEMS = insert(items_table)
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,23 @@ def grand_total(draft: OrderDraft) -> int:
 
 
 async def place_order(
-    session: AsyncSession, draft: OrderDraft, *, emit_created: bool = True
+    session: AsyncSession,
+    draft: OrderDraft,
+    *,
+    emit_created: bool = True,
+    hand_over: Collection[int] = (),
+    payment_status: PaymentStatus | None = None,
 ) -> PlacedOrder:
     """Write the order, its items and (unless told not to) ``order.created``, in the caller's
-    transaction. A second order with the same number in the tenant is a 409."""
+    transaction. A second order with the same number in the tenant is a 409.
+
+    ``hand_over`` (indexes in ``draft.items``) and ``payment_status`` serve a sale completed at
+    the till in the same transaction: ``order.created`` shows the order as ``draft`` describes
+    it; the rows are written as they stand at commit — those items complete, the order's
+    payment status ``payment_status`` — and ``order.completed`` follows when that leaves
+    nothing to do (what :func:`complete_items` and :func:`set_payment_status` would do, without
+    reading the order back).
+    """
     now = clock.now()
     order_id = draft.id or new_id()
     item_ids = [new_id() for _ in draft.items]
@@ -227,20 +242,34 @@ async def place_order(
         "cancellation_reason": None,
         "cancellation_reason_code": None,
     }
+    created = events.order_created(order_row, item_rows, draft.payments) if emit_created else None
+    if hand_over or payment_status is not None:
+        order_row, item_rows = _at_commit(order_row, item_rows, hand_over, payment_status, now)
+        status = OrderStatus(str(order_row["status"]))
+    connection = await session.connection()  # Core inserts: no ORM execution machinery
     try:
-        await session.execute(insert(orders_table), [order_row])
+        await connection.execute(_INSERT_ORDER, [order_row])
     except IntegrityError:
         raise Conflict(
             f"order number {draft.external_id!r} already exists",
             code="duplicate_order_number",
         ) from None
     if item_rows:
-        await session.execute(insert(items_table), item_rows)
-    if emit_created:
+        await connection.execute(_INSERT_ITEMS, item_rows)
+    if created is not None:
         await outbox.record(
             session,
             tenant=draft.tenant,
-            payload=events.order_created(order_row, item_rows, draft.payments),
+            payload=created,
+            entity_type="order",
+            entity_id=order_id,
+        )
+    statuses = {row["status"] for row in item_rows}
+    if hand_over and ItemStatus.COMPLETE in statuses and statuses <= _DONE:
+        await outbox.record(
+            session,
+            tenant=draft.tenant,
+            payload=events.order_completed(order_row, item_rows, now),
             entity_type="order",
             entity_id=order_id,
         )
@@ -253,6 +282,30 @@ async def place_order(
             for position, item in enumerate(draft.items)
         ],
     )
+
+
+def _at_commit(
+    order_row: dict[str, Any],
+    item_rows: list[dict[str, Any]],
+    hand_over: Collection[int],
+    payment_status: PaymentStatus | None,
+    now: datetime,
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The rows of a just-placed order after its ``hand_over`` items were taken and its payment
+    moved to ``payment_status`` (same checks as :func:`move_items`)."""
+    items = list(item_rows)
+    for index in hand_over:
+        ITEM_LIFECYCLE.check(items[index]["status"], ItemStatus.COMPLETE)
+        items[index] = {**items[index], "status": str(ItemStatus.COMPLETE), "completed_at": now}
+    paid = str(payment_status) if payment_status is not None else order_row["payment_status"]
+    fixed = order_row["status"] if order_row["status"] in _FIXED else None
+    status = order_status(
+        ((item["status"], item["fulfilled_by"]) for item in items), payment_status=paid, fixed=fixed
+    )
+    order = {**order_row, "status": str(status), "payment_status": paid}
+    if status is OrderStatus.CLOSED:
+        order["completed_at"] = order["completed_at"] or now
+    return order, items
 
 
 async def next_order_number(session: AsyncSession, tenant: str, prefix: str) -> str:

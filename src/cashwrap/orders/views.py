@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cashwrap.core import clock
@@ -12,6 +13,7 @@ from cashwrap.orders.schemas import (
     SalesOrderDetail,
     SalesOrderDetailResponse,
     SalesOrderExtendedAttribute,
+    SalesOrderPaymentHistory,
     SalesOrderPrice,
     SalesOrderProductAttributes,
     SalesOrderTaxLine,
@@ -26,7 +28,11 @@ from cashwrap.orders.states import (
 )
 
 
-def sales_order(record: OrderRecord) -> SalesOrderDetailResponse:
+def sales_order(
+    record: OrderRecord, *, payment_history: Sequence[Any] | None = None
+) -> SalesOrderDetailResponse:
+    """``payment_history``: entries with ``amount, category, currency, method,
+    payment_information`` (the payments domain's ``HistoryEntry``); None omits it."""
     order = record.order
     currency = order["currency"]
     payment_status = order["payment_status"]
@@ -67,6 +73,20 @@ def sales_order(record: OrderRecord) -> SalesOrderDetailResponse:
         ],
         notification_blacklist=order["notification_blacklist"],
         is_offline=order["is_offline"],
+        payment_history=(
+            None
+            if payment_history is None
+            else [
+                SalesOrderPaymentHistory(
+                    amount=entry.amount,
+                    category=entry.category,
+                    currency=entry.currency,
+                    method=entry.method,
+                    payment_information=entry.payment_information,
+                )
+                for entry in payment_history
+            ]
+        ),
     )
 
 

@@ -11,6 +11,7 @@ The write side (used by the router and the CLI) lives in the submodules: ``setti
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -45,6 +46,7 @@ __all__ = [
     "refund_options",
     "routing_switch",
     "sales_order_config",
+    "selling",
     "shipping_adapter",
     "store_settings",
 ]
@@ -118,6 +120,43 @@ async def refund_options(session: AsyncSession, tenant: str, store_id: str | Non
 async def store_settings(session: AsyncSession, tenant: str, store_id: str) -> StoreSettings:
     stored = await repository.read(session, tenant, _settings.STORE_PREFIX + store_id)
     return StoreSettings.model_validate(stored.value if stored.is_set else {})
+
+
+@dataclass(frozen=True)
+class SellingSettings:
+    """What a checkout reads, in one query (:func:`selling`)."""
+
+    sales_order: SalesOrderConfig
+    associate_app: AssociateAppConfig
+    payment: PaymentConfig
+    external_oms_enabled: bool
+    store: StoreSettings
+
+
+async def selling(session: AsyncSession, tenant: str, store_id: str) -> SellingSettings:
+    """The sales order, Associate App, payment, external OMS and store documents, read with
+    their documented defaults as the single-document functions read them — in one query."""
+    store_document = _settings.STORE_PREFIX + store_id
+    names = [
+        _settings.SALES_ORDER,
+        _settings.ASSOCIATE_APP,
+        _settings.PAYMENT,
+        _settings.EXTERNAL_OMS,
+        store_document,
+    ]
+    found = await repository.read_many(session, tenant, names)
+
+    def value(name: str) -> dict[str, Any]:
+        stored = found[name]
+        return dict(stored.value) if stored.is_set else {}
+
+    return SellingSettings(
+        sales_order=SalesOrderConfig.model_validate(value(_settings.SALES_ORDER)),
+        associate_app=AssociateAppConfig.model_validate(value(_settings.ASSOCIATE_APP)),
+        payment=PaymentConfig.model_validate(value(_settings.PAYMENT)),
+        external_oms_enabled=bool(value(_settings.EXTERNAL_OMS).get("enabled")),
+        store=StoreSettings.model_validate(value(store_document)),
+    )
 
 
 async def order_injection(session: AsyncSession, tenant: str) -> OrderInjectionConfig:

@@ -514,6 +514,39 @@ async def unreserve(
     return await _settle(session, tenant, reservation_id, item_ids, UNRESERVED, None)
 
 
+async def release_for_order(
+    session: AsyncSession,
+    tenant: str,
+    order_id: str,
+    order_item_ids: Sequence[str] | None = None,
+) -> int:
+    """Release what an order still holds — every item, or these order items — and return how
+    many units: a cancelled order's units are available again at once, not when its
+    reservation expires."""
+    wanted = None if order_item_ids is None else set(order_item_ids)
+    reservation_ids = (
+        await session.scalars(
+            select(Reservation.id).where(
+                Reservation.tenant == tenant, Reservation.order_id == order_id
+            )
+        )
+    ).all()
+    released = 0
+    for reservation_id in reservation_ids:
+        view = await get_reservation(session, tenant, reservation_id)
+        ids = [
+            item.id
+            for item in view.items
+            if item.status == RESERVED and (wanted is None or item.order_item_id in wanted)
+        ]
+        if ids:
+            await update_items(
+                session, tenant, reservation_id, [(item_id, UNRESERVED, None) for item_id in ids]
+            )
+            released += len(ids)
+    return released
+
+
 async def _settle(
     session: AsyncSession,
     tenant: str,

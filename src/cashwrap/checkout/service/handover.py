@@ -1,0 +1,133 @@
+"""Handing the taken items of an order over to the customer (``POST /v0/orders/{id}/handover``).
+
+The items a checkout recorded as taken now (``IN_STORE_HANDOVER``) wait ``in_fulfillment``
+until the Associate App says the customer has them. Then, for a cash & carry order whose
+payment is only authorized, the payment is captured — the seed's sequence: ``order.completed``,
+then ``payment_account.amount_captured``.
+
+Steps: read the order and plan the capture (reserving the amount: one transaction); capture
+(no transaction); complete the items, take them off the store's stock, record the capture and
+the order's payment status (one transaction, events in that order). A declined capture
+changes nothing for the items (409-free: the answer is the payment problem) and frees the
+reservation; a capture whose outcome is unknown changes nothing and is asked again, with the
+same provider key, by the next hand-over call.
+
+Idempotent: handing over an order whose taken items are all complete and whose payment is
+captured answers the order as it is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cashwrap.checkout.schemas import HandoverResponse
+from cashwrap.checkout.service.placing import take_from_store
+from cashwrap.core.errors import Conflict
+from cashwrap.core.uow import Database
+from cashwrap.orders import service as orders
+from cashwrap.orders.states import (
+    FulfilledBy,
+    ItemStatus,
+    PaymentStatus,
+    item_label,
+    order_label,
+    payment_label,
+)
+from cashwrap.outbound.http import OutboundHttp
+from cashwrap.payments import service as payments
+
+_OPEN = (ItemStatus.PENDING, ItemStatus.IN_FULFILLMENT)
+
+
+async def find(
+    session: AsyncSession, tenant: str, reference: str, id_type: str
+) -> orders.OrderRecord:
+    if id_type == "internal":
+        return await orders.get_order(session, tenant, order_id=reference)
+    return await orders.get_order(session, tenant, external_id=reference)
+
+
+async def hand_over(
+    database: Database, http: OutboundHttp, tenant: str, *, reference: str, id_type: str
+) -> HandoverResponse:
+    """Hand over every taken item not yet handed over (see the module). 409
+    ``nothing_to_hand_over`` for an order with no item taken now."""
+    async with database.transaction() as session:
+        record = await find(session, tenant, reference, id_type)
+        order_id = record.id
+        taken = [item for item in record.items if item["fulfilled_by"] == FulfilledBy.CUSTOMER]
+        if not taken:
+            raise Conflict(
+                f"order {record.order['external_id']} has no item taken in the store",
+                code="nothing_to_hand_over",
+            )
+        waiting = [item["id"] for item in taken if item["status"] in _OPEN]
+        account = await payments.account_state(session, tenant, order_id)
+        ships = any(item["fulfilled_by"] != FulfilledBy.CUSTOMER for item in record.items)
+        capture_due = account is not None and not ships and account.capturable > 0
+        if not waiting and not capture_due:
+            return _response(record, [])
+        operation = None
+        chosen = None
+        if capture_due:
+            operation = await payments.prepare(
+                session,
+                tenant,
+                account_id=order_id,
+                kind="capture",
+                idempotency_key=f"{order_id}:handover",
+                retry_failed=True,
+            )
+            chosen = await payments.providers(session, tenant, http)
+    executed = None
+    if operation is not None and chosen is not None:
+        executed = await payments.execute(operation, chosen)
+        if executed.unknown is not None:
+            raise payments.not_taken(executed.unknown)
+    refusal = next(
+        (outcome.refusal for outcome in executed.outcomes if outcome.refusal), None
+    ) if executed else None  # fmt: skip
+    async with database.transaction() as session:
+        after = record
+        if refusal is not None and executed is not None:
+            result = await payments.record(session, executed)
+            if result.captured:
+                await orders.set_payment_status(
+                    session, tenant, order_id, PaymentStatus(str(result.account_status))
+                )
+        else:
+            if waiting:
+                after = await orders.complete_items(session, tenant, order_id, waiting)
+                store = taken[0]["fulfillment_location_id"]
+                if store:
+                    handed = set(waiting)
+                    products = [item["product_id"] for item in taken if item["id"] in handed]
+                    await take_from_store(session, tenant, store, products)
+            if executed is not None:
+                result = await payments.record(session, executed)
+                if result.account_status:
+                    after = await orders.set_payment_status(
+                        session, tenant, order_id, PaymentStatus(result.account_status)
+                    )
+    if refusal is not None:
+        raise payments.not_taken(refusal)
+    return _response(after, waiting)
+
+
+def _response(record: orders.OrderRecord, handed_over: list[str]) -> HandoverResponse:
+    order: dict[str, Any] = record.order
+    payment_status = order["payment_status"]
+    labels = [
+        item_label(item["status"], item["fulfilled_by"], payment_status) for item in record.items
+    ]
+    return HandoverResponse(
+        order_id=order["id"],
+        order_number=order["external_id"],
+        handed_over=handed_over,
+        status=order["status"],
+        status_label=order_label(labels),
+        payment_status=payment_status,
+        payment_status_label=payment_label(payment_status),
+    )

@@ -1,0 +1,271 @@
+"""Cancelling orders and items (c.2), and giving back what their payment account holds.
+
+``GET /v0/orders/{id}/cancel`` answers NewStore's cancellation status:
+
+* ``canceled`` — every item is cancelled;
+* ``cancelable`` — some item is still open (``pending``, ``in_fulfillment``, ``on_hold``);
+* ``is_safe`` — cancelable, and no open item is being fulfilled elsewhere: each is in its
+  grace period or still at the till (taken now, not handed over). An item the external OMS or
+  a store is fulfilling may already be on its way.
+
+Cancelling (the whole order, or one item) first cancels the items and records
+``order.cancelled`` / ``order.items_cancelled`` (one transaction, which also reserves the
+money to give back), then releases the money (no transaction: the payment provider is asked),
+then records the release and the order's payment status (one transaction; a refund records
+``payment_account.amount_refunded``). The money released is what the cancelled items cost
+(and the shipping, once nothing of the order is left): what is only authorized is revoked,
+what a card or gift card captured is refunded, and captured cash stays captured — NewStore
+shows cancelled cash items as Captured and their refund is manual (``unreleased``).
+
+If the provider's answer is unknown, the items stay cancelled and the release stays pending;
+cancelling the order again resumes it with the same provider keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cashwrap.core.errors import Conflict, NotFound
+from cashwrap.core.money import to_wire
+from cashwrap.core.uow import Database
+from cashwrap.locations import service as locations
+from cashwrap.orders import service
+from cashwrap.orders.states import FulfilledBy, ItemStatus, PaymentStatus
+from cashwrap.outbound.http import OutboundHttp
+from cashwrap.payments import service as payments
+
+OPEN = frozenset({ItemStatus.PENDING, ItemStatus.IN_FULFILLMENT, ItemStatus.ON_HOLD})
+
+
+@dataclass(frozen=True)
+class CancellationStatus:
+    cancelable: bool
+    canceled: bool
+    is_safe: bool
+
+
+@dataclass(frozen=True)
+class Release:
+    """What the cancellation gave back (minor units of ``currency``)."""
+
+    state: str
+    currency: str
+    revoked: int = 0
+    refunded: int = 0
+    unreleased: int = 0
+    error_code: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "state": self.state,
+            "currency": self.currency,
+            "revoked": to_wire(self.revoked, self.currency),
+            "refunded": to_wire(self.refunded, self.currency),
+            "unreleased": to_wire(self.unreleased, self.currency),
+            "error_code": self.error_code,
+        }
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    status: CancellationStatus
+    release: Release | None
+
+
+def status_of(record: service.OrderRecord) -> CancellationStatus:
+    statuses = [item["status"] for item in record.items]
+    open_items = [item for item in record.items if item["status"] in OPEN]
+    safe = all(
+        item["status"] == ItemStatus.PENDING or item["fulfilled_by"] == FulfilledBy.CUSTOMER
+        for item in open_items
+    )
+    return CancellationStatus(
+        cancelable=bool(open_items),
+        canceled=bool(statuses) and all(status == ItemStatus.CANCELLED for status in statuses),
+        is_safe=bool(open_items) and safe,
+    )
+
+
+async def find(
+    session: AsyncSession, tenant: str, reference: str, id_type: str, *, for_update: bool = False
+) -> service.OrderRecord:
+    if id_type == "internal":
+        return await service.get_order(session, tenant, order_id=reference, for_update=for_update)
+    return await service.get_order(session, tenant, external_id=reference, for_update=for_update)
+
+
+async def cancellation_status(
+    session: AsyncSession, tenant: str, reference: str, id_type: str
+) -> CancellationStatus:
+    return status_of(await find(session, tenant, reference, id_type))
+
+
+async def _lock(
+    session: AsyncSession, tenant: str, reference: str, id_type: str
+) -> service.OrderRecord:
+    """Lock the payment account, then the order: returns, refunds and payment recording take
+    the two rows in this order too, so a cancellation never deadlocks with them."""
+    peek = await find(session, tenant, reference, id_type)
+    await payments.account_state(session, tenant, peek.id, for_update=True)
+    return await find(session, tenant, peek.id, "internal", for_update=True)
+
+
+async def cancel_order(
+    database: Database,
+    http: OutboundHttp,
+    tenant: str,
+    *,
+    reference: str,
+    id_type: str,
+    reason: str,
+    note: str | None = None,
+) -> Cancellation:
+    """Cancel every open item (see the module). 409 ``order_already_canceled`` for an order
+    cancelled before (unless its release is still pending: it is resumed), 409
+    ``order_not_cancelable`` when nothing is left to cancel."""
+    async with database.transaction() as session:
+        record = await _lock(session, tenant, reference, id_type)
+        key = f"{record.id}:cancel"
+        status = status_of(record)
+        operation: payments.Operation | None
+        chosen: payments.Providers | None
+        if not status.cancelable:
+            pending = await payments.find(session, tenant, key)
+            if pending is not None and not pending.finished:
+                chosen = await payments.providers(session, tenant, http)
+                operation = pending
+            elif status.canceled:
+                raise Conflict(
+                    f"order {record.order['external_id']} is already cancelled",
+                    code="order_already_canceled",
+                )
+            else:
+                raise Conflict(
+                    f"order {record.order['external_id']} has nothing left to cancel",
+                    code="order_not_cancelable",
+                )
+        else:
+            open_ids = [item["id"] for item in record.items if item["status"] in OPEN]
+            amount = _amount(record, set(open_ids))
+            after = await service.cancel_order(session, tenant, record.id, reason=reason, note=note)
+            await locations.release_for_order(session, tenant, record.id, open_ids)
+            operation, chosen = await _reserve(
+                session, http, tenant, record.id, key, amount, reason
+            )
+            status = status_of(after)
+    release = await _release(database, tenant, record.id, operation, chosen)
+    return Cancellation(status, release)
+
+
+async def cancel_item(
+    database: Database,
+    http: OutboundHttp,
+    tenant: str,
+    *,
+    reference: str,
+    id_type: str,
+    item_id: str,
+    reason: str,
+) -> Cancellation:
+    """Cancel one open item and record ``order.items_cancelled``. 404
+    ``order_item_not_found``; 409 ``item_not_cancelable`` for an item complete, cancelled or
+    returned."""
+    async with database.transaction() as session:
+        record = await _lock(session, tenant, reference, id_type)
+        item = next((item for item in record.items if item["id"] == item_id), None)
+        if item is None:
+            raise NotFound(
+                f"order {record.order['external_id']} has no item {item_id}",
+                code="order_item_not_found",
+            )
+        if item["status"] not in OPEN:
+            raise Conflict(
+                f"item {item_id} is {item['status']} and can no longer be cancelled",
+                code="item_not_cancelable",
+                extra={"status": item["status"]},
+            )
+        amount = _amount(record, {item_id})
+        after = await service.cancel_items(session, tenant, record.id, [item_id], reason=reason)
+        await locations.release_for_order(session, tenant, record.id, [item_id])
+        operation, chosen = await _reserve(
+            session, http, tenant, record.id, f"{record.id}:cancel:{item_id}", amount, reason
+        )
+        status = status_of(after)
+    release = await _release(database, tenant, record.id, operation, chosen)
+    return Cancellation(status, release)
+
+
+def _amount(record: service.OrderRecord, cancelled: set[str]) -> int:
+    """What the cancelled items cost; the shipping too once every item is cancelled."""
+    amount: int = sum(
+        item["price"] - item["order_discount"] for item in record.items if item["id"] in cancelled
+    )
+    left = [
+        item
+        for item in record.items
+        if item["id"] not in cancelled and item["status"] != ItemStatus.CANCELLED
+    ]
+    if not left:
+        amount += record.order["shipping_total"]
+        if record.order["price_method"] == "tax_excluded":
+            amount += record.order["shipping_tax"] + sum(
+                item["tax"] for item in record.items if item["id"] in cancelled
+            )
+    elif record.order["price_method"] == "tax_excluded":
+        amount += sum(item["tax"] for item in record.items if item["id"] in cancelled)
+    return amount
+
+
+async def _reserve(
+    session: AsyncSession,
+    http: OutboundHttp,
+    tenant: str,
+    order_id: str,
+    key: str,
+    amount: int,
+    reason: str,
+) -> tuple[payments.Operation | None, payments.Providers | None]:
+    account = await payments.account_state(session, tenant, order_id, for_update=True)
+    if account is None or amount <= 0 or account.capturable + account.refundable <= 0:
+        return None, None
+    operation = await payments.prepare(
+        session,
+        tenant,
+        account_id=order_id,
+        kind="release",
+        idempotency_key=key,
+        amount=amount,
+        reason=reason[:256],
+    )
+    return operation, await payments.providers(session, tenant, http)
+
+
+async def _release(
+    database: Database,
+    tenant: str,
+    order_id: str,
+    operation: payments.Operation | None,
+    chosen: payments.Providers | None,
+) -> Release | None:
+    if operation is None or chosen is None:
+        return None
+    executed = await payments.execute(operation, chosen)
+    if executed.unknown is not None:
+        return Release("unknown", operation.currency, error_code=executed.unknown.error_code)
+    async with database.transaction() as session:
+        result = await payments.record(session, executed)
+        if result.account_status and not result.replayed:
+            await service.set_payment_status(
+                session, tenant, order_id, PaymentStatus(result.account_status)
+            )
+    return Release(
+        state=result.state,
+        currency=operation.currency,
+        revoked=result.revoked,
+        refunded=result.refunded,
+        unreleased=result.unreleased,
+        error_code=result.refusal.error_code if result.refusal else None,
+    )

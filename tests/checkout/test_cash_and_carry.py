@@ -1,0 +1,370 @@
+"""Cash & carry: pay, place, hand over — the seed's statuses and event sequence, and every way a
+payment can go wrong."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from cashwrap.locations import service as locations
+from tests.checkout.support import STORE, STORE_NODE
+
+
+def names(events):
+    return [event["name"] for event in events]
+
+
+def test_cash_and_carry_reads_complete_captured_after_hand_over_with_the_seeds_events(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "tee", quantity=2)
+    shop.add(cart["id"], "cap")
+
+    placed = shop.placed(cart["id"], [{"method": "credit_card", "token": "tok_visa"}])
+
+    order_id = placed["order_id"]
+    assert placed["order_number"] == "CW-000001"
+    assert placed["cart_type"] == "cash_and_carry"
+    assert placed["fulfillment_type"] == "in_store_purchase"
+    assert placed["total"] == 52.48
+    assert (placed["status_label"], placed["payment_status_label"]) == (
+        "In Fulfillment",
+        "Authorized",
+    )
+    before = shop.wait_events(order_id, 2)
+    assert names(before) == ["payment_account.amount_authorized", "order.created"]
+
+    handed = shop.hand_over(order_id)
+
+    assert handed.status_code == 200, handed.text
+    assert len(handed.json()["handed_over"]) == 3
+    order = shop.order(order_id)
+    assert order["status_label"] == "Complete"
+    assert order["payment_status_label"] == "Captured"
+    assert [item["status_label"] for item in order["items"]] == ["Complete"] * 3
+    assert (order["status"], order["payment_status"]) == ("closed", "captured")
+    assert {item["status"] for item in order["items"]} == {"complete"}
+    events = shop.wait_events(order_id, 4)
+    assert names(events) == [
+        "payment_account.amount_authorized",
+        "order.created",
+        "order.completed",
+        "payment_account.amount_captured",
+    ]
+    authorized, created, completed, captured = (event["payload"] for event in events)
+    instrument = f"{order_id}.1"
+    assert authorized["order_id"] == order_id
+    assert [(t["instrument_id"], t["amount"]) for t in authorized["transactions"]] == [
+        (instrument, 52.48)
+    ]
+    assert authorized["instruments"][0]["payment_method"] == "credit_card"
+    assert created["external_id"] == "CW-000001"
+    assert created["store_id"] == STORE
+    assert created["payment_status"] == "authorized"
+    assert {item["shipping_service_level"] for item in created["items"]} == {"IN_STORE_HANDOVER"}
+    assert {item["fulfillment_location_id"] for item in created["items"]} == {STORE_NODE}
+    assert created["totals"]["total"] == 52.48
+    assert created["payments"][0]["type"] == "authorized"
+    assert completed["status"] == "closed"
+    assert completed["fulfillment_location_id"] == STORE_NODE
+    assert [(t["instrument_id"], t["amount"]) for t in captured["transactions"]] == [
+        (instrument, 52.48)
+    ]
+    assert [call["operation"] for call in shop.psp.calls()] == ["create_instrument", "capture"]
+    clocks = [(e["name"], e["payload"]["logical_timestamp"]) for e in events]
+    assert clocks == [
+        ("payment_account.amount_authorized", 1),
+        ("order.created", 1),
+        ("order.completed", 2),
+        ("payment_account.amount_captured", 2),
+    ]
+
+    again = shop.hand_over(order_id)
+    assert again.status_code == 200
+    assert again.json()["handed_over"] == []
+    assert len(shop.psp.calls("capture")) == 1
+
+
+def test_handing_over_at_checkout_places_a_complete_captured_order_and_takes_stock(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "tee", quantity=3)
+
+    placed = shop.placed(cart["id"], [{"method": "cash", "amount": 59.97}], hand_over=True)
+
+    assert placed["handed_over"] is True
+    assert (placed["status_label"], placed["payment_status_label"]) == ("Complete", "Captured")
+    assert {item["status_label"] for item in placed["items"]} == {"Complete"}
+    assert names(shop.wait_events(placed["order_id"], 4)) == [
+        "payment_account.amount_authorized",
+        "order.created",
+        "order.completed",
+        "payment_account.amount_captured",
+    ]
+    assert shop.psp.calls() == []  # cash needs no provider
+
+    async def on_hand(database, http):
+        async with database.transaction() as session:
+            return await locations.on_hand(session, shop.tenant, STORE_NODE, "tee")
+
+    assert shop.run(on_hand) == 7
+
+
+def test_a_declined_card_leaves_no_order_and_no_event(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "tee")
+
+    declined = shop.checkout(
+        cart["id"], [{"method": "credit_card", "token": "tok_instrument_error"}]
+    )
+
+    assert declined.status_code == 402
+    problem = declined.json()
+    assert problem["error_code"] == "payment_declined"
+    assert problem["payment"]["provider_error_code"] == "instrument_error"
+    assert shop.api.get("/v0/orders/CW-000001", params={"id_type": "external"}).status_code == 404
+    assert shop.api.get(f"/checkout/carts/{cart['id']}").json()["state"] == "open"
+    assert shop.quiet() == []
+
+    # The associate asks for another card: a new checkout (new key) goes through.
+    placed = shop.placed(cart["id"], [{"method": "credit_card", "token": "tok_visa"}])
+    assert placed["payment_status"] == "authorized"
+
+
+def test_a_decline_of_the_second_payment_gives_the_first_back(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "boot", fulfillment="IN_STORE_HANDOVER")
+
+    declined = shop.checkout(
+        cart["id"],
+        [
+            {"method": "credit_card", "amount": 100, "token": "tok_visa"},
+            {"method": "gift_card", "amount": 20, "token": "tok_fraud_error"},
+        ],
+    )
+
+    assert declined.status_code == 402
+    assert declined.json()["payment"]["provider_error_code"] == "fraud_error"
+    calls = [(call["operation"], call["status"]) for call in shop.psp.calls()]
+    assert calls == [("create_instrument", 200), ("create_instrument", 402), ("revoke", 200)]
+    assert shop.quiet() == []
+    # Money moved and was given back, so the answer is kept for the key.
+    repeated = shop.checkout(
+        cart["id"],
+        [
+            {"method": "credit_card", "amount": 100, "token": "tok_visa"},
+            {"method": "gift_card", "amount": 20, "token": "tok_fraud_error"},
+        ],
+        key=shop.keys[-1],
+    )
+    assert repeated.status_code == 402
+    assert repeated.headers["idempotent-replayed"] == "true"
+    assert len(shop.psp.calls()) == 3
+
+
+def test_a_provider_failure_leaves_no_order_and_the_same_key_may_be_retried(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "cap")
+    shop.psp.dial("create_instrument", kind="error", status=500, times=1)
+
+    failed = shop.checkout(cart["id"], [{"method": "credit_card", "token": "tok_visa"}])
+
+    assert failed.status_code == 503
+    assert failed.json()["error_code"] == "payment_provider_unavailable"
+    assert shop.api.get(f"/checkout/carts/{cart['id']}").json()["state"] == "open"
+
+    retried = shop.checkout(
+        cart["id"], [{"method": "credit_card", "token": "tok_visa"}], key=shop.keys[-1]
+    )
+    assert retried.status_code == 201, retried.text
+    assert names(shop.wait_events(retried.json()["order_id"], 2)) == [
+        "payment_account.amount_authorized",
+        "order.created",
+    ]
+
+
+def test_an_unknown_payment_outcome_is_never_treated_as_paid_and_the_same_key_resumes(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "tee")
+    # The authorization happens at the provider, but its answers are garbled three times.
+    shop.psp.dial("create_instrument", kind="malformed", times=3)
+    payment = [{"method": "credit_card", "token": "tok_visa"}]
+
+    unknown = shop.checkout(cart["id"], payment)
+
+    assert unknown.status_code == 503
+    assert unknown.json()["error_code"] == "payment_outcome_unknown"
+    assert shop.quiet() == []
+    assert shop.api.get(f"/checkout/carts/{cart['id']}").json()["state"] == "checking_out"
+    other_key = shop.checkout(cart["id"], payment)
+    assert other_key.status_code == 409
+    assert other_key.json()["error_code"] == "cart_checkout_in_progress"
+
+    resumed = shop.checkout(cart["id"], payment, key=shop.keys[0])
+
+    assert resumed.status_code == 201, resumed.text
+    assert resumed.json()["payment_status"] == "authorized"
+    authorizations = shop.psp.calls("create_instrument")
+    assert {call["idempotency_key"] for call in authorizations} == {
+        f"{resumed.json()['order_id']}.1:authorize"
+    }
+    assert [call["replayed"] for call in authorizations][-1] is True
+    instrument = shop.psp.client().get(f"/financial_instruments/{resumed.json()['order_id']}.1")
+    assert instrument.json()["instrument"]["authorized_amount"] == 19.99
+
+
+def test_a_checkout_submitted_twice_at_once_makes_one_order_and_one_answer(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "tee")
+    key = "double-submit-1"
+
+    def submit(_):
+        response = shop.platform.client(shop.credentials).post(
+            f"/checkout/carts/{cart['id']}/checkout",
+            json={"payments": [{"method": "credit_card", "token": "tok_visa"}]},
+            headers={"Idempotency-Key": key},
+        )
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(submit, range(4)))
+
+    assert {status for status, _ in answers} == {201}
+    assert len({body["order_id"] for _, body in answers}) == 1
+    order_id = answers[0][1]["order_id"]
+    assert [body for _, body in answers] == [answers[0][1]] * 4
+    created = [e for e in shop.quiet(1.0) if e["name"] == "order.created"]
+    assert [e["payload"]["id"] for e in created] == [order_id]
+    fresh = [call for call in shop.psp.calls("create_instrument") if not call["replayed"]]
+    assert len(fresh) == 1
+
+
+def test_a_repeated_checkout_answers_the_same_and_a_reused_key_is_refused(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "tee")
+    first = shop.checkout(cart["id"], [{"method": "cash"}], key="k-1")
+    assert first.status_code == 201
+
+    repeated = shop.checkout(cart["id"], [{"method": "cash"}], key="k-1")
+    reused = shop.checkout(cart["id"], [{"method": "cash", "amount": 19.99}], key="k-1")
+    other_key = shop.checkout(cart["id"], [{"method": "cash"}], key="k-2")
+
+    assert repeated.status_code == 201
+    assert repeated.json() == first.json()
+    assert repeated.headers["idempotent-replayed"] == "true"
+    assert repeated.headers["location"] == first.headers["location"]
+    assert reused.status_code == 409
+    assert reused.json()["error_code"] == "idempotency_key_reused"
+    assert other_key.status_code == 409
+    assert other_key.json()["error_code"] == "cart_checked_out"
+    assert other_key.json()["order_id"] == first.json()["order_id"]
+
+
+def test_checkout_is_refused_while_the_platform_does_not_accept_orders(shop):
+    shop.configure("sales_order", {"enabled": False})
+    cart = shop.cart()
+    shop.add(cart["id"], "tee")
+
+    refused = shop.checkout(cart["id"], [{"method": "credit_card", "token": "tok_visa"}])
+
+    assert refused.status_code == 412
+    assert refused.json()["error_code"] == "sales_orders_disabled"
+    assert shop.psp.calls() == []
+    assert shop.api.get(f"/checkout/carts/{cart['id']}").json()["state"] == "open"
+
+
+def test_payments_must_add_up_to_the_total_and_may_be_split(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "tee")
+    shop.add(cart["id"], "cap")
+
+    short = shop.checkout(cart["id"], [{"method": "cash", "amount": 20}])
+    too_precise = shop.checkout(cart["id"], [{"method": "cash", "amount": 32.489}])
+    no_key = shop.api.post(
+        f"/checkout/carts/{cart['id']}/checkout", json={"payments": [{"method": "cash"}]}
+    )
+    empty = shop.api.post(
+        f"/checkout/carts/{shop.cart()['id']}/checkout",
+        json={"payments": [{"method": "cash"}]},
+        headers={"Idempotency-Key": "empty-cart"},
+    )
+
+    assert short.status_code == 400
+    assert short.json()["error_code"] == "payment_amount_mismatch"
+    assert short.json()["total"] == 32.49
+    assert too_precise.status_code == 400
+    assert too_precise.json()["error_code"] == "invalid_currency_decimals"
+    assert no_key.status_code == 400
+    assert no_key.json()["error_code"] == "idempotency_key_required"
+    assert empty.status_code == 409
+    assert empty.json()["error_code"] == "cart_empty"
+
+    split = shop.placed(
+        cart["id"],
+        [
+            {"method": "cash", "amount": 10},
+            {"method": "credit_card", "amount": 22.49, "token": "tok_visa"},
+        ],
+        hand_over=True,
+    )
+    assert [(p["method"], p["amount"], p["captured"]) for p in split["payments"]] == [
+        ("cash", 10.0, True),
+        ("credit_card", 22.49, True),
+    ]
+    account = shop.api.get(f"/v0/payment_accounts/{split['order_id']}").json()
+    assert (account["status"], account["captured"], account["balance"]) == (
+        "captured",
+        32.49,
+        32.49,
+    )
+
+
+def test_concurrent_checkouts_get_distinct_order_numbers(shop):
+    carts = []
+    for _ in range(6):
+        cart = shop.cart()
+        shop.add(cart["id"], "cap")
+        carts.append(cart["id"])
+
+    def submit(cart_id):
+        with shop.platform.client(shop.credentials) as client:
+            return client.post(
+                f"/checkout/carts/{cart_id}/checkout",
+                json={"payments": [{"method": "cash"}], "hand_over": True},
+                headers={"Idempotency-Key": f"numbers-{cart_id}"},
+            )
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        responses = list(pool.map(submit, carts))
+
+    assert [r.status_code for r in responses] == [201] * 6
+    numbers = sorted(r.json()["order_number"] for r in responses)
+    assert numbers == [f"CW-{n:06d}" for n in range(1, 7)]
+
+
+def test_a_declined_capture_at_hand_over_hands_nothing_over_until_it_is_paid(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "cap")
+    placed = shop.placed(cart["id"], [{"method": "credit_card", "token": "tok_visa"}])
+    shop.psp.dial("capture", kind="decline", error_code="instrument_error", times=1)
+
+    declined = shop.hand_over(placed["order_id"])
+
+    assert declined.status_code == 402
+    assert declined.json()["error_code"] == "payment_declined"
+    order = shop.order(placed["order_id"])
+    assert (order["status_label"], order["payment_status_label"]) == (
+        "In Fulfillment",
+        "Authorized",
+    )
+    account = shop.api.get(f"/v0/payment_accounts/{placed['order_id']}").json()
+    assert account["instruments"][0]["capturable"] == 12.5  # the reservation was freed
+
+    handed = shop.hand_over(placed["order_id"])
+
+    assert handed.status_code == 200, handed.text
+    assert (handed.json()["status_label"], handed.json()["payment_status_label"]) == (
+        "Complete",
+        "Captured",
+    )
+    assert names(shop.wait_events(placed["order_id"], 4))[2:] == [
+        "order.completed",
+        "payment_account.amount_captured",
+    ]
