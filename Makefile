@@ -1,5 +1,5 @@
 # cashwrap — the two commands first:
-#   make demo   set everything up and run the platform (with its sandbox OMS) on SQLite
+#   make demo   set everything up and run the platform (with its sandbox OMS, PSP, carrier) on SQLite
 #   make test   set everything up and run linters, type checks and the whole test suite
 .DEFAULT_GOAL := help
 PYTHON ?= python3
@@ -13,7 +13,7 @@ TEST_WORKERS ?= 2
 
 .PHONY: demo test help install lint test-postgres bench lock clean
 
-demo: $(INSTALLED) ## Set up and run the platform with its sandbox OMS on SQLite (Ctrl-C stops)
+demo: $(INSTALLED) ## Run the platform, sandbox OMS, PSP and carrier, configured (Ctrl-C stops)
 	$(BIN)/cashwrap demo
 
 test: lint ## Set up, then lint, type-check, check import rules and run every test (SQLite)

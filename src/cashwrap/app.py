@@ -16,6 +16,7 @@ from cashwrap.api.routes import ROUTERS
 from cashwrap.catalog.router import import_runner_lifespan
 from cashwrap.core.uow import Database
 from cashwrap.events.dispatcher import dispatcher_lifespan
+from cashwrap.fulfillment.router import handover_confirmations_lifespan
 from cashwrap.outbound import http as outbound_http
 from cashwrap.settings import Settings, get_settings
 from cashwrap.tenants import service as tenants
@@ -29,6 +30,7 @@ LIFESPAN_PARTS: list[LifespanPart] = [
     outbound_http.lifespan,  # app.state.outbound_http: the one shared outbound HTTP client
     import_runner_lifespan,  # app.state.import_runner: import jobs, resumed after a crash
     dispatcher_lifespan,  # app.state.dispatcher: delivers the event stream (dispatcher_enabled)
+    handover_confirmations_lifespan,  # asks the carrier about booked parcels (fulfillment)
 ]
 
 

@@ -46,6 +46,31 @@ class Settings(BaseSettings):
     import_allow_local_files: bool = Field(
         default=True, description="Let import jobs read file:// URIs and paths on this host."
     )
+    # Order injection and store fulfillment (docs/order-injection.md, docs/store-fulfillment.md).
+    injection_rate_limit_per_second: float = Field(
+        default=1000.0,
+        ge=0,
+        description="POST /v0/d/fulfill_order per tenant and process (token bucket); 0: no limit.",
+    )
+    injection_rate_limit_burst: int = Field(default=1000, ge=1)
+    injection_config_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Order injection reuses a tenant's configuration and known locations this "
+        "long (0: read them for every order).",
+    )
+    injection_big_order_soft_limit: int = Field(
+        default=300,
+        ge=0,
+        description="Injected orders with more items wait on hold when a big_sales_order hard "
+        "limit is configured (the hard limit cancels them).",
+    )
+    fulfillment_handover_poll_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="Ask the carrier this often whether booked parcels were picked up; 0: never.",
+    )
     atp_config_cache_seconds: float = Field(
         default=1.0,
         ge=0,

@@ -11,6 +11,8 @@ from cashwrap.checkout import router as checkout
 from cashwrap.config import router as config
 from cashwrap.doctor import router as doctor
 from cashwrap.events import router as events
+from cashwrap.fulfillment import router as fulfillment
+from cashwrap.injection import router as injection
 from cashwrap.locations import router as locations
 from cashwrap.orders import router as orders
 from cashwrap.payments import router as payments
@@ -18,6 +20,7 @@ from cashwrap.payments import router as payments
 ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
+    injection.router,  # early: the OMS's hot path, matched before a hundred other routes
     config.router,
     doctor.router,
     events.router,
@@ -25,6 +28,7 @@ ROUTERS: list[APIRouter] = [
     locations.router,
     availability.router,
     orders.router,
+    fulfillment.router,
     checkout.router,
     payments.router,
 ]

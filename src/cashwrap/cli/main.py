@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from cashwrap.cli import config, db, demo, doctor, events, imports, sandbox, serve, tenants, worker
+from cashwrap.cli import (
+    config,
+    db,
+    demo,
+    doctor,
+    events,
+    imports,
+    sandbox,
+    serve,
+    tenants,
+    validate,
+    worker,
+)
 
 app = typer.Typer(
     name="cashwrap",
@@ -17,6 +29,7 @@ app.command()(demo.demo)
 app.command()(worker.worker)
 app.command("import")(imports.import_file)
 app.command()(doctor.doctor)
+app.command()(validate.validate)
 app.add_typer(db.app, name="db")
 app.add_typer(tenants.tenant_app, name="tenant")
 app.add_typer(tenants.user_app, name="user")

@@ -179,6 +179,41 @@ async def on_hand(
     return {(node, product): int(units) for node, product, units in rows}
 
 
+async def available_units(
+    session: AsyncSession,
+    tenant: str,
+    node: str,
+    product_ids: Collection[str],
+    moment: datetime,
+) -> dict[str, int]:
+    """product_id → on-hand minus active reservations at ``node`` (rows that exist), in one
+    query; the stock rows are locked ``FOR UPDATE`` on PostgreSQL, in key order."""
+    held = (
+        select(func.count())
+        .where(
+            ITEMS.c.tenant == STOCK.c.tenant,
+            ITEMS.c.location_id == STOCK.c.fulfillment_node_id,
+            ITEMS.c.product_id == STOCK.c.product_id,
+            ITEMS.c.status == RESERVED,
+            ITEMS.c.expires_at > moment,
+        )
+        .scalar_subquery()
+    )
+    query = (
+        select(STOCK.c.product_id, STOCK.c.on_hand - held)
+        .where(
+            STOCK.c.tenant == tenant,
+            STOCK.c.fulfillment_node_id == node,
+            STOCK.c.product_id.in_(list(product_ids)),
+        )
+        .order_by(STOCK.c.product_id)
+    )
+    if is_postgresql(session):
+        query = query.with_for_update(of=STOCK)
+    rows = await session.execute(query)
+    return {product: max(0, int(units)) for product, units in rows}
+
+
 async def active_reservation_counts(
     session: AsyncSession,
     tenant: str,

@@ -64,6 +64,8 @@ class ItemDraft:
     details: Mapping[str, Any] = field(default_factory=dict)
     addon_parent: int | None = None
     """Index in ``OrderDraft.items`` of the item this one is an add-on of."""
+    id: str | None = None
+    """The item's id when the caller needs it before placing (order injection answers with it)."""
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ async def place_order(
     """
     now = clock.now()
     order_id = draft.id or new_id()
-    item_ids = [new_id() for _ in draft.items]
+    item_ids = [item.id or new_id() for item in draft.items]
     item_rows: list[dict[str, Any]] = [
         {
             "id": item_ids[position],
@@ -370,6 +372,39 @@ async def find_order(session: AsyncSession, tenant: str, id_or_number: str) -> O
         return await get_order(session, tenant, order_id=id_or_number)
     except NotFound:
         return await get_order(session, tenant, external_id=id_or_number)
+
+
+async def orders_by_id(
+    session: AsyncSession, tenant: str, order_ids: Sequence[str]
+) -> dict[str, OrderRecord]:
+    """Several orders by platform id, with their items (two queries); missing ones are left out."""
+    wanted = list(dict.fromkeys(order_ids))
+    if not wanted:
+        return {}
+    rows = (
+        (
+            await session.execute(
+                select(orders_table).where(
+                    orders_table.c.tenant == tenant, orders_table.c.id.in_(wanted)
+                )
+            )
+        )
+        .mappings()
+        .all()
+    )
+    found: dict[str, OrderRecord] = {row["id"]: OrderRecord(dict(row), []) for row in rows}
+    if not found:
+        return {}
+    item_rows = (
+        await session.execute(
+            select(items_table)
+            .where(items_table.c.order_id.in_(list(found)))
+            .order_by(items_table.c.order_id, items_table.c.position)
+        )
+    ).mappings()
+    for item in item_rows:
+        found[item["order_id"]].items.append(dict(item))
+    return found
 
 
 async def list_orders(

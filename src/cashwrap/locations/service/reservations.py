@@ -239,6 +239,88 @@ async def reserve_for_order(
     return view
 
 
+async def hold_for_new_order(
+    session: AsyncSession,
+    tenant: str,
+    *,
+    order_id: str,
+    location_id: str,
+    items: Sequence[ReservedUnit],
+    expires_in_min: int,
+) -> str:
+    """The soft allocation of an order **being created in the caller's transaction**: the
+    rules of :func:`reserve_for_order` (every unit must be there, the stock rows are locked
+    while checking) in three Core statements, for the order-injection hot path. Returns the
+    reservation id; 409 ``insufficient_stock`` and nothing written when short.
+
+    It skips what a new order cannot need: the idempotency lookup (the order has no
+    reservation yet; its key ``order:<order id>:<location>`` is still unique, so calling
+    :func:`reserve_for_order` later for the same order and location finds this one) and the
+    location lookup (the caller has checked that the location exists).
+    """
+    if not items:
+        raise InvalidInput("a reservation needs at least one item", code="invalid_request")
+    moment = clock.now()
+    wanted = Counter(unit.product_id for unit in items)
+    available = await repository.available_units(session, tenant, location_id, wanted, moment)
+    short = {
+        product: {"requested": count, "available": available.get(product, 0)}
+        for product, count in sorted(wanted.items())
+        if available.get(product, 0) < count
+    }
+    if short:
+        raise Conflict(
+            f"not enough units at {location_id!r} for: {', '.join(short)}",
+            code="insufficient_stock",
+            extra={"location_id": location_id, "products": short},
+        )
+    expires_at = moment + timedelta(minutes=expires_in_min)
+    reservation_id = new_id()
+    await session.execute(
+        repository.RESERVATIONS.insert(),
+        [
+            {
+                "id": reservation_id,
+                "tenant": tenant,
+                "location_id": location_id,
+                "customer_profile_id": None,
+                "associate_id": None,
+                "external_id": None,
+                "display_id": _display_id(),
+                "order_id": order_id,
+                "status": RESERVED,
+                "idempotency_key": f"order:{order_id}:{location_id}",
+                "request_hash": _fingerprint(
+                    location_id, items, None, None, None, None, RESERVED, order_id
+                ),
+                "expires_at": expires_at,
+                "created_at": moment,
+                "updated_at": moment,
+            }
+        ],
+    )
+    await repository.insert_reservation_items(
+        session,
+        [
+            {
+                "id": new_id(),
+                "reservation_id": reservation_id,
+                "tenant": tenant,
+                "location_id": location_id,
+                "product_id": unit.product_id,
+                "status": RESERVED,
+                "cart_id": None,
+                "order_item_id": unit.order_item_id,
+                "position": position,
+                "expires_at": expires_at,
+                "updated_at": moment,
+            }
+            for position, unit in enumerate(items)
+        ],
+    )
+    return reservation_id
+
+
 async def _require_units(
     session: AsyncSession, tenant: str, location_id: str, product_ids: Sequence[str]
 ) -> None:

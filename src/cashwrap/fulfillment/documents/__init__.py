@@ -1,0 +1,1 @@
+"""PDF documents of the store's work and the barcode they print."""

@@ -1,0 +1,2 @@
+from tests.sandbox.oms.conftest import oms, oms_server  # noqa: F401
+from tests.sandbox.support import carrier, carrier_server, psp, psp_server  # noqa: F401
