@@ -12,6 +12,7 @@ from cashwrap.injection import models as _injection  # noqa: F401
 from cashwrap.locations import models as _locations  # noqa: F401
 from cashwrap.orders import models as _orders  # noqa: F401
 from cashwrap.payments import models as _payments  # noqa: F401
+from cashwrap.returns import models as _returns  # noqa: F401
 from cashwrap.tenants import models as _tenants  # noqa: F401
 
 metadata = Base.metadata

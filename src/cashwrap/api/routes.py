@@ -12,10 +12,12 @@ from cashwrap.config import router as config
 from cashwrap.doctor import router as doctor
 from cashwrap.events import router as events
 from cashwrap.fulfillment import router as fulfillment
+from cashwrap.history import router as history
 from cashwrap.injection import router as injection
 from cashwrap.locations import router as locations
 from cashwrap.orders import router as orders
 from cashwrap.payments import router as payments
+from cashwrap.returns import router as returns
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -29,6 +31,8 @@ ROUTERS: list[APIRouter] = [
     availability.router,
     orders.router,
     fulfillment.router,
+    history.router,
+    returns.router,
     checkout.router,
     payments.router,
 ]

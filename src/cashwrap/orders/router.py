@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from cashwrap.api.deps import CurrentPrincipal, DatabaseDep, DbSession, OutboundHttpDep
+from cashwrap.history import service as history
 from cashwrap.orders import cancellation, service, views
 from cashwrap.orders.schemas import (
     PaymentRelease,
@@ -33,15 +34,22 @@ async def get_sales_order(
     id: str,
     principal: CurrentPrincipal,
     session: DbSession,
+    database: DatabaseDep,
+    http: OutboundHttpDep,
     id_type: Literal["internal", "external"] = Query(
         description="internal: the platform's UUID; external: the order number"
     ),
-) -> SalesOrderDetailResponse:
+) -> SalesOrderDetailResponse | Response:
     if id_type == "internal":
         record = await service.get_order(session, principal.tenant, order_id=id)
         # NewStore: with the internal id type the payment history is left empty.
         payment_history: list[payments.HistoryEntry] | None = None
     else:
+        # With the external order webhook in use the OMS answers (c.2), with no session open.
+        external = await history.order_details(database, http, principal.tenant, id)
+        if external is not None:
+            body = external.model_dump_json(exclude_none=True)
+            return Response(body, media_type="application/json")
         record = await service.get_order(session, principal.tenant, external_id=id)
         payment_history = await payments.payment_history(session, principal.tenant, record.id)
     return views.sales_order(record, payment_history=payment_history)

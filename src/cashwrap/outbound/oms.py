@@ -1,4 +1,5 @@
-"""Calls the platform makes on the external OMS: the availability (ATP) webhook (b.1).
+"""Calls the platform makes on the external OMS: the availability (ATP) webhook (b.1), and
+the external order webhook (b.2: purchase history and order details, further below).
 
 ``request_availabilities`` POSTs the documented request to the configured URL with
 ``Authorization: Bearer <api_key>`` within the configured timeout, and checks the answer
@@ -19,6 +20,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import orjson
 
@@ -136,3 +138,101 @@ def parse_availabilities(body: Any) -> tuple[tuple[AtpEntry, ...], str | None]:
             return (), f"{where}.external_identifier must be a string"
         entries.append(AtpEntry(product, identifier, location, atp))
     return tuple(entries), None
+
+
+# --- the external order webhook (b.2): purchase history and order details ----------------------
+
+PURCHASE_HISTORY = "oms_purchase_history"
+ORDER_DETAILS = "oms_order_details"
+
+
+@dataclass(frozen=True)
+class OrderWebhookTarget:
+    """Where and how to ask: the external order webhook configuration (a.9).
+
+    ``url`` is the webhook's base URL; the calls append ``/orders`` and ``/orders/{id}``
+    (methods and suffixes are not documented by NewStore: GET and these paths are inferred
+    in ``openapi/webhook-sales-order.yml``).
+    """
+
+    url: str
+    api_key: str
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class OrderWebhookAnswer:
+    """The parsed JSON body when ``reason`` is None; otherwise why there is none.
+
+    ``reason`` is one of the outcomes of :mod:`cashwrap.outbound.http` (``timeout``,
+    ``refused``, ``http_<status>``, ``invalid_json``, …). ``status`` is the HTTP status when
+    the OMS answered at all.
+    """
+
+    body: Any = None
+    reason: str | None = None
+    status: int | None = None
+    detail: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.reason is None
+
+
+async def request_purchase_history(
+    http: OutboundHttp,
+    target: OrderWebhookTarget,
+    *,
+    consumer_email: str | None = None,
+    consumer_token: str | None = None,
+) -> OrderWebhookAnswer:
+    """``GET {url}/orders?consumer_email=…`` (or ``consumer_token=…``): a customer's orders.
+
+    Exactly one of ``consumer_email`` (tenants without PII tokenization) and
+    ``consumer_token`` is sent. The body is returned as the OMS sent it: checking it against
+    the documented shape, ordering it and keeping the 100 newest is the caller's job.
+    """
+    if (consumer_email is None) == (consumer_token is None):
+        raise ValueError("give exactly one of consumer_email and consumer_token")
+    params = (
+        {"consumer_email": consumer_email}
+        if consumer_email is not None
+        else {"consumer_token": consumer_token or ""}
+    )
+    return await _get(http, PURCHASE_HISTORY, f"{target.url.rstrip('/')}/orders", target, params)
+
+
+async def request_order_details(
+    http: OutboundHttp, target: OrderWebhookTarget, order_id: str
+) -> OrderWebhookAnswer:
+    """``GET {url}/orders/{id}``: one order, by the identifier people see (``GD000001234``)."""
+    if not order_id:
+        raise ValueError("the order id must not be empty")
+    url = f"{target.url.rstrip('/')}/orders/{quote(order_id, safe='')}"
+    return await _get(http, ORDER_DETAILS, url, target, None)
+
+
+async def _get(
+    http: OutboundHttp,
+    counterpart: str,
+    url: str,
+    target: OrderWebhookTarget,
+    params: dict[str, str] | None,
+) -> OrderWebhookAnswer:
+    result = await http.request(
+        counterpart,
+        "GET",
+        url,
+        params=params,
+        bearer=target.api_key,
+        timeout_seconds=target.timeout_seconds,
+    )
+    if not result.ok:
+        return OrderWebhookAnswer(
+            reason=result.outcome,
+            status=result.status,
+            detail=result.detail or result.excerpt,
+            elapsed=result.elapsed,
+        )
+    return OrderWebhookAnswer(body=result.body, status=result.status, elapsed=result.elapsed)

@@ -124,6 +124,10 @@ def test_the_oms_routes_to_a_store_and_re_routes_after_a_cancellation(
     assert second["external_id"] == f"{placed.external_id}-R2"
     again = api.get(f"/v0/orders/{second['platform_order_id']}", params={"id_type": "internal"})
     assert again.json()["id"] == second["external_id"]
+    # Asked by the number on its labels, the OMS answers with the items that store fulfils.
+    details = api.get(f"/v0/orders/{second['external_id']}", params={"id_type": "external"})
+    assert details.status_code == 200, details.text
+    assert details.json()["origin_id"] == placed.id
     held = oms.order(placed.external_id)
     assert next(f["status"] for f in held["fulfillments"]) == "cancelled"
     assert held["fulfillments"][1]["status"] in ("injected", "assigned")

@@ -16,6 +16,7 @@ from cashwrap.validation.scenarios import (
     selling,
     store_fulfillment,
 )
+from cashwrap.validation.scenarios import history_and_returns as history
 
 SCENARIOS: list[Scenario] = [
     # Pre-requisites (the doctor).
@@ -35,6 +36,11 @@ SCENARIOS: list[Scenario] = [
     store_fulfillment.MISPICK_REROUTE,
     store_fulfillment.UNKNOWN_LOCATION,
     store_fulfillment.IDEMPOTENT,
+    # Purchase history, order details and returns.
+    history.PURCHASE_HISTORY,
+    history.ORDER_DETAILS,
+    history.REFERENCED_RETURN,
+    history.UNREFERENCED_RETURN,
 ]
 
 
