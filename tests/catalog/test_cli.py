@@ -6,6 +6,8 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 from tests.catalog.zips import write_zip
 
@@ -85,3 +87,30 @@ def test_cli_refuses_bad_credentials_and_missing_files(platform, tenant, tmp_pat
     missing = cashwrap_import(platform, tenant, str(tmp_path / "absent.zip"))
     assert missing.returncode == 2
     assert "no file at" in missing.stderr
+
+
+def test_cli_imports_a_folder_of_jsonl_files_and_leaves_no_zip_behind(
+    platform, tenant, api, tmp_path
+):
+    folder = tmp_path / "catalog"
+    folder.mkdir()
+    (folder / "products.jsonl").write_text(
+        json.dumps({"product_id": "folder-1", "title": "From a folder"}) + "\n"
+    )
+    (folder / "availabilities.jsonl").write_text(
+        json.dumps({"fulfillment_node_id": "FOLDER01", "product_id": "folder-1", "quantity": 4})
+        + "\n"
+    )
+    zips_before = set(Path(tempfile.gettempdir()).glob("cashwrap-import-catalog-*.zip"))
+    done = cashwrap_import(platform, tenant, str(folder), "--json")
+    assert done.returncode == 0, done.stderr
+    job = json.loads(done.stdout)
+    assert job["status"] == "finished"
+    assert job["counts"]["imported"] == 2
+    assert api.get("/v0/catalog/products/folder-1").status_code == 200
+    assert set(Path(tempfile.gettempdir()).glob("cashwrap-import-catalog-*.zip")) == zips_before
+
+    (tmp_path / "empty").mkdir()
+    refused = cashwrap_import(platform, tenant, str(tmp_path / "empty"))
+    assert refused.returncode == 2
+    assert "holds no .jsonl file" in refused.stderr

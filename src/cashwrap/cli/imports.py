@@ -3,12 +3,14 @@
 The command does what an integrator's code does — create the job, start it, poll it — against
 a running platform, and shows its progress (bytes read, records imported and refused) with a
 progress bar. The platform reads the file itself: give a path it can read (the same host) or
-an http(s) URL.
+an http(s) URL. A folder of ``*.jsonl`` files is zipped first, into the system's temporary
+folder (the zip is removed once the job has finished).
 """
 
 from __future__ import annotations
 
 import json
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -33,7 +35,9 @@ POLL_SECONDS = 0.25
 
 
 def import_file(
-    file: str = typer.Argument(..., help="The zip to import: a path or an http(s) URL."),
+    file: str = typer.Argument(
+        ..., help="The zip to import (a path or an http(s) URL), or a folder of .jsonl files."
+    ),
     entity: list[str] = typer.Option(
         [],
         "--entity",
@@ -56,28 +60,46 @@ def import_file(
 ) -> None:
     """Import products and availabilities from a zip of JSON-lines files."""
     console = Console(stderr=True)
-    source_uri, entities = _source(file, entity)
-    with httpx.Client(base_url=url.rstrip("/"), timeout=30.0) as client:
-        client.headers["Authorization"] = (
-            f"Bearer {token or _token(client, tenant, client_id, client_secret)}"
-        )
-        created = _call(
-            client,
-            "POST",
-            "/v0/d/import",
-            json={
-                "provider": provider,
-                "source_uri": source_uri,
-                "entities": entities,
-                "full_import": full,
-            },
-        )
-        job = _call(client, "POST", f"/v0/d/import/{created['id']}/start")
-        if wait:
-            job = _follow(client, job, console)
+    folder = Path(file).expanduser()
+    packed = _zip_folder(folder) if folder.is_dir() else None
+    try:
+        source_uri, entities = _source(packed or file, entity)
+        with httpx.Client(base_url=url.rstrip("/"), timeout=30.0) as client:
+            client.headers["Authorization"] = (
+                f"Bearer {token or _token(client, tenant, client_id, client_secret)}"
+            )
+            created = _call(
+                client,
+                "POST",
+                "/v0/d/import",
+                json={
+                    "provider": provider,
+                    "source_uri": source_uri,
+                    "entities": entities,
+                    "full_import": full,
+                },
+            )
+            job = _call(client, "POST", f"/v0/d/import/{created['id']}/start")
+            if wait:
+                job = _follow(client, job, console)
+    finally:
+        if packed is not None and wait:
+            Path(packed).unlink(missing_ok=True)  # the platform has read it
     _report(job, console, as_json=as_json)
     if job["status"] == "failed":
         raise typer.Exit(1)
+
+
+def _zip_folder(folder: Path) -> str:
+    """The folder's ``*.jsonl`` files in a zip of the system's temporary folder (its path)."""
+    files = sorted(folder.glob("*.jsonl"))
+    if not files:
+        _fail(f"the folder {folder} holds no .jsonl file")
+    handle, name = tempfile.mkstemp(prefix=f"cashwrap-import-{folder.name}-", suffix=".zip")
+    with open(handle, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in files:
+            archive.write(path, arcname=path.name)
+    return name
 
 
 def _source(file: str, entities: list[str]) -> tuple[str, list[str]]:
