@@ -25,7 +25,8 @@ from cashwrap.sdk import (
 )
 from tests.sdk.stub_platform import Reply, running
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "reference" / "examples"
+# Copies of the reference's examples, kept with the injection tests.
+EXAMPLES = Path(__file__).resolve().parents[1] / "injection" / "examples"
 ORDER: dict[str, Any] = {
     "external_id": "EXT-ORDER-0001",
     "shop": "storefront-catalog-en",

@@ -15,6 +15,7 @@ from tests.sandbox.oms.conftest import Oms, eventually
 from tests.sandbox.support import RunningSandbox
 from tests.support.demo_tenant import configure_like_the_demo
 from tests.support.servers import ServerThread
+from tests.support.stores import order_payload
 
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "integrating.md"
 
@@ -25,20 +26,39 @@ def connector_source() -> str:
     return str(blocks[0])
 
 
-def test_the_guide_s_connector_works_against_the_platform(
+@pytest.fixture
+def configured(
     platform: Platform,
     tenant: TenantCredentials,
     oms: Oms,
     psp: RunningSandbox,
     carrier: RunningSandbox,
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-):
-    # Locations, catalog, fulfillment configuration, carrier…
+) -> None:
+    """Locations, catalog, fulfillment configuration, carrier… as the demo has them."""
     configure_like_the_demo(
         platform.url, tenant, oms_url=oms.url, psp_url=psp.url, carrier_url=carrier.url,
         sandbox_key=oms.sandbox.api_key, state_dir=tmp_path,
     )  # fmt: skip
+
+
+def point_atp_at(api: Any, url: str, key: str) -> None:
+    webhook = {
+        "url": f"{url}/availabilities",
+        "api_key": key,
+        "external_identifier": "product_id",
+        "timeout": 5,
+    }
+    assert api.put("/v0/config/availability_webhook", json=webhook).status_code == 200
+
+
+def test_the_guide_s_connector_works_against_the_platform(
+    configured: None,
+    platform: Platform,
+    tenant: TenantCredentials,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
     key = "connector-key-0123456789"
     for name, value in {
         "PLATFORM_URL": platform.url,
@@ -56,13 +76,7 @@ def test_the_guide_s_connector_works_against_the_platform(
     try:
         server.call(lambda: connector["register_event_stream"](f"{server.url}/events"))
         with platform.client(tenant) as api:
-            webhook = {
-                "url": f"{server.url}/availabilities",
-                "api_key": key,
-                "external_identifier": "product_id",
-                "timeout": 5,
-            }
-            assert api.put("/v0/config/availability_webhook", json=webhook).status_code == 200
+            point_atp_at(api, server.url, key)
             answer = eventually(
                 lambda: [
                     entry
@@ -95,3 +109,67 @@ def test_the_guide_s_connector_works_against_the_platform(
     finally:
         server.stop()
         asyncio.run(connector["receiver"].store.close())
+
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def readme_connector_source() -> str:
+    readme = README.read_text()
+    start = readme.index("## Integrating your OMS")
+    section = readme[start : readme.index("\n## ", start + 1)]
+    blocks = re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
+    assert blocks, "the README's 'Integrating your OMS' lost its example"
+    return str(blocks[0])
+
+
+def test_the_readme_s_connector_answers_atp_and_hears_every_order(
+    configured: None,
+    platform: Platform,
+    tenant: TenantCredentials,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+):
+    key = "readme-connector-key-0123"
+    served: dict[str, Any] = {}
+
+    async def connector_app(scope: Any, receive: Any, send: Any) -> None:
+        await served["app"](scope, receive, send)
+
+    # The callback's address is known before the connector exists: the secret it needs at
+    # import comes from subscribing it, as the README says.
+    server = ServerThread(connector_app, name="readme-connector")
+    with platform.client(tenant) as api:
+        subscribed = api.post(
+            "/api/v1/org/integrations/eventstream",
+            json={
+                "id": "my-oms",
+                "callback_parameters": {"callback_url": f"{server.url}/events", "api_key": key},
+            },
+        )
+        assert subscribed.status_code in (200, 201), subscribed.text
+        for name, value in {
+            "OMS_API_KEY": key,
+            "SIGNING_SECRET": subscribed.json()["signing_secret"],
+            "EVENTS_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'readme-events.db'}",
+        }.items():
+            monkeypatch.setenv(name, value)
+        connector: dict[str, Any] = {"__name__": "connector"}
+        exec(compile(readme_connector_source(), str(README), "exec"), connector)  # noqa: S102
+        served["app"] = connector["app"]
+        server.start()
+        try:
+            point_atp_at(api, server.url, key)
+            answer = api.post(
+                "/v0/availability",
+                json={"products": [{"product_id": "1000061"}], "fulfillment_locations": ["US01"]},
+            ).json()["availabilities"]
+            assert [(a["atp"], a["source"]) for a in answer] == [(5, "external")]
+
+            injected = api.post("/v0/d/fulfill_order", json=order_payload(products=("1000061",)))
+            assert injected.status_code == 200, injected.text
+            order_id = injected.json()["id"]
+            eventually(lambda: order_id in connector["ORDERS"], what="order.created received")
+        finally:
+            server.stop()
+            asyncio.run(connector["receiver"].store.close())
