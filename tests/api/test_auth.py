@@ -198,6 +198,23 @@ def test_an_expired_token_is_refused(platform: Platform, anonymous, tenant):
     assert response.json()["error_code"] == "token_expired"
 
 
+def test_a_token_that_worked_is_refused_once_it_expires(platform: Platform, anonymous, tenant):
+    key = platform.server.app.state.signing_key  # type: ignore[attr-defined]
+    now = int(time.time())
+    short = jwt.encode(
+        {"iss": "cashwrap", "sub": tenant.client_id, "tenant": tenant.tenant, "iat": now,
+         "exp": now + 2},
+        key,
+        algorithm="HS256",
+    )  # fmt: skip
+    headers = {"Authorization": f"Bearer {short}"}
+    assert anonymous.get(PROTECTED, headers=headers).status_code == 200
+    time.sleep(max(0.0, now + 2.2 - time.time()))
+    response = anonymous.get(PROTECTED, headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error_code"] == "token_expired"
+
+
 def test_a_token_signed_with_another_key_is_refused(anonymous, tenant):
     forged = jwt.encode(
         {"iss": "cashwrap", "sub": "x", "tenant": tenant.tenant, "exp": int(time.time()) + 60},

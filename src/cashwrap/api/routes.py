@@ -19,20 +19,22 @@ from cashwrap.orders import router as orders
 from cashwrap.payments import router as payments
 from cashwrap.returns import router as returns
 
+# Routes are matched in this order, one after the other: the hot paths of a store's day come
+# first, the configuration (set up once) last.
 ROUTERS: list[APIRouter] = [
     health.router,
     auth.router,
-    injection.router,  # early: the OMS's hot path, matched before a hundred other routes
-    config.router,
-    doctor.router,
-    events.router,
-    catalog.router,
-    locations.router,
-    availability.router,
+    injection.router,
+    checkout.router,
     orders.router,
+    availability.router,
     fulfillment.router,
     history.router,
     returns.router,
-    checkout.router,
     payments.router,
+    locations.router,
+    catalog.router,
+    events.router,
+    doctor.router,
+    config.router,
 ]
