@@ -36,7 +36,7 @@ What the figures taught (three calls a sale, same machine, other work running on
 * the platform process is now CPU-bound at one core, ≈ 10 ms of CPU a sale; in a closed loop
   of 16 associates the latency is 16 / throughput;
 * ``serve --workers 2`` (measured third): the load, PostgreSQL and two platform processes
-  saturate the two cores, so it adds little on this machine (84–97 → 99–110 orders/s).
+  saturate the two cores, so it adds nothing measurable here (84–98 and 81–110 orders/s).
 """
 
 from __future__ import annotations
