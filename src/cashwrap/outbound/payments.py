@@ -42,10 +42,10 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 from urllib.parse import quote
 
 import orjson
@@ -372,9 +372,7 @@ class PaymentProviderClient:
         identifier: str,
         currency: str | None,
     ) -> PaymentOutcome:
-        attempts = 0
-        while True:
-            attempts += 1
+        async def attempt(attempts: int) -> tuple[PaymentOutcome, float | None]:
             result = await self._http.request(
                 "payment_provider",
                 method,
@@ -383,10 +381,9 @@ class PaymentProviderClient:
                 bearer=self._api_key,
                 timeout_seconds=self._timeout,
             )
-            outcome, wait = self._classify(operation, identifier, currency, result, attempts)
-            if wait is None or attempts >= self._max_attempts:
-                return outcome
-            await asyncio.sleep(max(wait, self._backoff * 2 ** (attempts - 1)))
+            return self._classify(operation, identifier, currency, result, attempts)
+
+        return await retrying(attempt, max_attempts=self._max_attempts, backoff=self._backoff)
 
     def _classify(
         self,
@@ -404,30 +401,20 @@ class PaymentProviderClient:
             except (TypeError, ValueError, KeyError) as error:
                 message = f"the answer is not the contract's: {error}"
                 return of.unknown("malformed_answer", message), 0.0
-        detail = result.detail or result.outcome
-        if result.outcome in UNCERTAIN_OUTCOMES:
-            return of.unknown(result.outcome, detail), 0.0
-        if result.outcome in NOT_SENT_OUTCOMES:
-            return of.failed(result.outcome, detail), 0.0
-        if result.status is None:  # invalid_url, and whatever else the transport may add
-            return of.rejected(result.outcome, detail, None), None
-        problem = read_problem(result)
-        status, code = result.status, problem.error_code
-        if code in DECLINE_CODES:
-            return Declined(operation, self.name, identifier, code, problem.message, attempts), None
-        if status == 429 or code == "rate_limit":
-            failed = of.failed("rate_limit", problem.message, problem.retry_after)
-            wait = problem.retry_after or 0.0
-            return failed, wait if wait <= self._max_retry_after else None
-        if code == "retry_error":
-            failed = of.failed(code, problem.message, problem.retry_after)
-            return failed, min(problem.retry_after or 0.0, self._max_retry_after)
-        if code == "internal_error":
-            return of.failed(code, problem.message), None
-        if 400 <= status < 500:
-            return of.rejected(code or f"http_{status}", problem.message, status), None
-        # A 5xx without one of the contract's codes (a gateway, a crash): it may have happened.
-        return of.unknown(f"http_{status}", problem.message), 0.0
+        if result.status is not None:
+            problem = read_problem(result)
+            if problem.error_code in DECLINE_CODES:
+                declined = Declined(
+                    operation, self.name, identifier, problem.error_code, problem.message, attempts
+                )
+                return declined, None
+        # Every operation carries its idempotency key: repeating an uncertain one is safe.
+        verdict = contract_failure(result, max_retry_after=self._max_retry_after, uncertain=0.0)
+        if verdict.kind == "unknown":
+            return of.unknown(verdict.code, verdict.message), verdict.wait
+        if verdict.kind == "failed":
+            return of.failed(verdict.code, verdict.message, verdict.retry_after), verdict.wait
+        return of.rejected(verdict.code, verdict.message, verdict.status), verdict.wait
 
 
 @dataclass(frozen=True)
@@ -735,6 +722,70 @@ def read_problem(result: OutboundResult) -> Problem:
         message=message,
         retry_after=float(retry_match.group(1)) if retry_match else None,
     )
+
+
+@dataclass(frozen=True)
+class ContractFailure:
+    """What a failed call to a provider's webhook means under the webhook contracts (payment
+    provider, shipping provider), and how long to wait before repeating it (None: don't)."""
+
+    kind: Literal["unknown", "failed", "rejected"]
+    code: str
+    message: str
+    status: int | None = None
+    retry_after: float | None = None
+    wait: float | None = None
+
+
+def contract_failure(
+    result: OutboundResult, *, max_retry_after: float, uncertain: float | None
+) -> ContractFailure:
+    """The contracts' rules for a call that did not succeed. ``uncertain`` is the wait before
+    repeating a call that may have happened (None when the operation is not safe to repeat)."""
+    detail = result.detail or result.outcome
+    if result.outcome in UNCERTAIN_OUTCOMES:
+        return ContractFailure("unknown", result.outcome, detail, wait=uncertain)
+    if result.outcome in NOT_SENT_OUTCOMES:
+        return ContractFailure("failed", result.outcome, detail, wait=0.0)
+    if result.status is None:  # invalid_url, and whatever else the transport may add
+        return ContractFailure("rejected", result.outcome, detail)
+    problem = read_problem(result)
+    status, code, message = result.status, problem.error_code, problem.message
+    if status == 429 or code == "rate_limit":
+        wait = problem.retry_after or 0.0
+        return ContractFailure(
+            "failed", "rate_limit", message, status, problem.retry_after,
+            wait if wait <= max_retry_after else None,
+        )  # fmt: skip
+    if code == "retry_error":
+        wait = min(problem.retry_after or 0.0, max_retry_after)
+        return ContractFailure("failed", code, message, status, problem.retry_after, wait)
+    if code == "internal_error":
+        return ContractFailure("failed", code, message, status)
+    if 400 <= status < 500:
+        return ContractFailure("rejected", code or f"http_{status}", message, status)
+    # A 5xx without one of the contracts' codes (a gateway, a crash): it may have happened.
+    return ContractFailure("unknown", f"http_{status}", message, status, wait=uncertain)
+
+
+Outcome = TypeVar("Outcome")
+
+
+async def retrying(
+    attempt: Callable[[int], Awaitable[tuple[Outcome, float | None]]],
+    *,
+    max_attempts: int,
+    backoff: float,
+) -> Outcome:
+    """Call ``attempt(n)`` until it says not to repeat (its wait is None) or ``max_attempts``
+    is reached, waiting its wait but at least the exponential backoff between attempts."""
+    attempts = 0
+    while True:
+        attempts += 1
+        outcome, wait = await attempt(attempts)
+        if wait is None or attempts >= max_attempts:
+            return outcome
+        await asyncio.sleep(max(wait, backoff * 2 ** (attempts - 1)))
 
 
 def _approved(body: Any, currency: str | None, of: _Outcomes) -> PaymentOutcome:

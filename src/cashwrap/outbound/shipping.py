@@ -33,7 +33,6 @@ issue their own label.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -43,12 +42,7 @@ from urllib.parse import quote
 from cashwrap.core import clock, money
 from cashwrap.core.errors import InvalidInput
 from cashwrap.outbound.http import OutboundHttp, OutboundResult
-from cashwrap.outbound.payments import (
-    NOT_SENT_OUTCOMES,
-    UNCERTAIN_OUTCOMES,
-    Endpoint,
-    read_problem,
-)
+from cashwrap.outbound.payments import Endpoint, contract_failure, retrying
 
 ShippingOperation = Literal["shipping_offers", "book_shipment", "cancel_shipment", "get_shipment"]
 BookingMethod = Literal["only_shipping", "only_return", "shipping_and_return"]
@@ -406,9 +400,7 @@ class ShippingProviderClient:
         payload: dict[str, Any] | None,
         headers: dict[str, str] | None = None,
     ) -> _Answer | ShippingFailure:
-        attempts = 0
-        while True:
-            attempts += 1
+        async def attempt(attempts: int) -> tuple[_Answer | ShippingFailure, float | None]:
             result = await self._http.request(
                 "shipping_provider",
                 method,
@@ -418,10 +410,9 @@ class ShippingProviderClient:
                 timeout_seconds=self._timeout,
                 headers=headers,
             )
-            outcome, wait = self._classify(operation, result, attempts)
-            if wait is None or attempts >= self._max_attempts:
-                return outcome
-            await asyncio.sleep(max(wait, self._backoff * 2 ** (attempts - 1)))
+            return self._classify(operation, result, attempts)
+
+        return await retrying(attempt, max_attempts=self._max_attempts, backoff=self._backoff)
 
     def _classify(
         self, operation: ShippingOperation, result: OutboundResult, attempts: int
@@ -432,28 +423,13 @@ class ShippingProviderClient:
             if not isinstance(result.body, dict):
                 return _malformed(operation, "the answer is not an object", attempts), repeat
             return _Answer(result.body, attempts), None
-        detail = result.detail or result.outcome
-        if result.outcome in UNCERTAIN_OUTCOMES:
-            return Unknown(operation, result.outcome, detail, attempts), repeat
-        if result.outcome in NOT_SENT_OUTCOMES:
-            return Failed(operation, result.outcome, detail, None, attempts), 0.0
-        if result.status is None:
-            return Rejected(operation, result.outcome, detail, None, attempts), None
-        problem = read_problem(result)
-        status, code = result.status, problem.error_code
-        if status == 429 or code == "rate_limit":
-            wait = problem.retry_after or 0.0
-            failed = Failed(operation, "rate_limit", problem.message, problem.retry_after, attempts)
-            return failed, wait if wait <= self._max_retry_after else None
-        if code == "retry_error":
-            failed = Failed(operation, code, problem.message, problem.retry_after, attempts)
-            return failed, min(problem.retry_after or 0.0, self._max_retry_after)
-        if code == "internal_error":
-            return Failed(operation, code, problem.message, None, attempts), None
-        if 400 <= status < 500:
-            code = code or f"http_{status}"
-            return Rejected(operation, code, problem.message, status, attempts), None
-        return Unknown(operation, f"http_{status}", problem.message, attempts), repeat
+        verdict = contract_failure(result, max_retry_after=self._max_retry_after, uncertain=repeat)
+        code, message = verdict.code, verdict.message
+        if verdict.kind == "unknown":
+            return Unknown(operation, code, message, attempts), verdict.wait
+        if verdict.kind == "failed":
+            return Failed(operation, code, message, verdict.retry_after, attempts), verdict.wait
+        return Rejected(operation, code, message, verdict.status, attempts), verdict.wait
 
 
 @dataclass(frozen=True)
