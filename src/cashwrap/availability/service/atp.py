@@ -18,7 +18,6 @@ path reads in its own short transaction.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,6 +25,7 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.config import service as config
+from cashwrap.core.cache import Recent
 from cashwrap.core.uow import Database
 from cashwrap.locations import service as locations
 from cashwrap.outbound import oms
@@ -143,27 +143,21 @@ async def atp(
     and external ATP costs no database transaction at all: ``POST /v0/availability`` passes
     ``atp_config_cache_seconds``. A configuration change then reaches ATP within that delay.
     """
-    cached = _CONFIG_CACHE.get((id(database), tenant))
-    if (
-        config_max_age > 0
-        and locations_asked is not None
-        and cached is not None
-        and time.monotonic() - cached[0] <= config_max_age
-        and cached[1] is not None
-    ):
+    target = _TARGETS.get((id(database), tenant), config_max_age)
+    if locations_asked is not None and target is not None:
         products = list(dict.fromkeys(product_ids))
-        question = Question(products, list(dict.fromkeys(locations_asked)), cached[1])
+        question = Question(products, list(dict.fromkeys(locations_asked)), target)
         return await _ask_oms(http, tenant, question)
     async with database.transaction() as session:
         question = await prepare(session, tenant, product_ids, locations_asked)
-        _CONFIG_CACHE[(id(database), tenant)] = (time.monotonic(), question.target)
+        _TARGETS.put((id(database), tenant), question.target, config_max_age)
         if question.target is None:
             return await _from_stock(session, tenant, question)
     return await _ask_oms(http, tenant, question)
 
 
-# (id of the Database, tenant) → (monotonic time read, the webhook target or None).
-_CONFIG_CACHE: dict[tuple[int, str], tuple[float, oms.AvailabilityTarget | None]] = {}
+# (id of the Database, tenant) → the webhook target (None: ATP from the platform's stock).
+_TARGETS: Recent[tuple[int, str], oms.AvailabilityTarget | None] = Recent()
 
 
 async def _from_stock(session: AsyncSession, tenant: str, question: Question) -> AtpResult:

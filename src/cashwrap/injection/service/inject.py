@@ -37,7 +37,6 @@ documented.
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +47,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cashwrap.config import service as config
 from cashwrap.config.schemas import FulfillmentConfiguration, OrderInjectionConfig
 from cashwrap.core import clock
+from cashwrap.core.cache import Recent
 from cashwrap.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from cashwrap.core.ids import new_id
 from cashwrap.core.uow import Database
@@ -217,8 +217,8 @@ class _Settings:
     reservation_minutes: int
 
 
-_SETTINGS: dict[tuple[int, str], tuple[float, _Settings]] = {}
-_STORES: dict[tuple[int, str, str], tuple[float, str]] = {}
+_SETTINGS: Recent[tuple[int, str], _Settings] = Recent()
+_STORES: Recent[tuple[int, str, str], str] = Recent()
 
 
 @dataclass(frozen=True)
@@ -231,13 +231,10 @@ class _Cache:
     tenant: str
     max_age: float
 
-    def _fresh(self, stamp: float) -> bool:
-        return self.max_age > 0 and time.monotonic() - stamp <= self.max_age
-
     async def settings(self, session: AsyncSession) -> _Settings:
-        cached = _SETTINGS.get((self.database, self.tenant))
-        if cached is not None and self._fresh(cached[0]):
-            return cached[1]
+        cached = _SETTINGS.get((self.database, self.tenant), self.max_age)
+        if cached is not None:
+            return cached
         found = _Settings(
             injection=await config.order_injection(session, self.tenant),
             fulfillment=await config.fulfillment_config(session, self.tenant),
@@ -245,23 +242,21 @@ class _Cache:
                 (await locations.get_config(session, self.tenant))["expires_in_min"]
             ),
         )
-        if self.max_age > 0:
-            _SETTINGS[(self.database, self.tenant)] = (time.monotonic(), found)
+        _SETTINGS.put((self.database, self.tenant), found, self.max_age)
         return found
 
     async def store_of(self, session: AsyncSession, node: str) -> str | None:
         """``""`` for a warehouse, the store id for a store, None for an unknown location."""
         key = (self.database, self.tenant, node)
-        cached = _STORES.get(key)
-        if cached is not None and self._fresh(cached[0]):
-            return cached[1]
+        cached = _STORES.get(key, self.max_age)
+        if cached is not None:
+            return cached
         try:
             location = await locations.get_location(session, self.tenant, node)
         except NotFound:
             return None
         store = location.store_id or ""
-        if self.max_age > 0:
-            _STORES[key] = (time.monotonic(), store)
+        _STORES.put(key, store, self.max_age)
         return store
 
 
