@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Sequence
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -487,22 +488,10 @@ async def settle_reservation(
     items (all of them when None)."""
     if reservation_id is None:
         return
-    try:
-        view = await locations.get_reservation(session, tenant, reservation_id)
-    except NotFound:
-        return
-    wanted = None if order_item_ids is None else set(order_item_ids)
-    ids = [
-        item.id
-        for item in view.items
-        if item.status == "RESERVED" and (wanted is None or item.order_item_id in wanted)
-    ]
-    if not ids:
-        return
-    if convert:
-        await locations.convert(session, tenant, reservation_id, ids)
-    else:
-        await locations.unreserve(session, tenant, reservation_id, ids)
+    with suppress(NotFound):
+        await locations.settle_order_items(
+            session, tenant, reservation_id, order_item_ids, convert=convert
+        )
 
 
 async def record_event(

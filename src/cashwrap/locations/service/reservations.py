@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -605,7 +605,6 @@ async def release_for_order(
     """Release what an order still holds — every item, or these order items — and return how
     many units: a cancelled order's units are available again at once, not when its
     reservation expires."""
-    wanted = None if order_item_ids is None else set(order_item_ids)
     reservation_ids = (
         await session.scalars(
             select(Reservation.id).where(
@@ -615,18 +614,33 @@ async def release_for_order(
     ).all()
     released = 0
     for reservation_id in reservation_ids:
-        view = await get_reservation(session, tenant, reservation_id)
-        ids = [
-            item.id
-            for item in view.items
-            if item.status == RESERVED and (wanted is None or item.order_item_id in wanted)
-        ]
-        if ids:
-            await update_items(
-                session, tenant, reservation_id, [(item_id, UNRESERVED, None) for item_id in ids]
-            )
-            released += len(ids)
+        released += await settle_order_items(
+            session, tenant, reservation_id, order_item_ids, convert=False
+        )
     return released
+
+
+async def settle_order_items(
+    session: AsyncSession,
+    tenant: str,
+    reservation_id: str,
+    order_item_ids: Collection[str] | None,
+    *,
+    convert: bool,
+) -> int:
+    """Convert (sold: the units leave on-hand) or release the units one reservation still holds
+    for these order items (all of them when None); how many."""
+    view = await get_reservation(session, tenant, reservation_id)
+    wanted = None if order_item_ids is None else set(order_item_ids)
+    ids = [
+        item.id
+        for item in view.items
+        if item.status == RESERVED and (wanted is None or item.order_item_id in wanted)
+    ]
+    if ids:
+        target = CONVERTED if convert else UNRESERVED
+        await update_items(session, tenant, reservation_id, [(i, target, None) for i in ids])
+    return len(ids)
 
 
 async def _settle(
