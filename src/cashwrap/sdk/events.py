@@ -71,6 +71,7 @@ from starlette.types import Receive, Scope, Send
 
 from cashwrap.events.catalog import EventPayload, payload_model
 from cashwrap.sdk import signatures
+from cashwrap.sdk.asgi import read_request, send_json, serve_lifespan
 
 P = TypeVar("P", bound=EventPayload)
 P_co = TypeVar("P_co", bound=EventPayload, covariant=True)
@@ -701,44 +702,22 @@ class EventReceiver:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
         if scope["method"] != "POST":
-            await _answer(send, 405, {"error_code": "method_not_allowed", "message": "POST only"})
+            await send_json(send, 405, {"error_code": "method_not_allowed", "message": "POST only"})
             return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        headers = {
-            key.decode("latin-1").lower(): value.decode("latin-1")
-            for key, value in scope["headers"]
-        }
+        headers, body = await read_request(scope, receive)
         try:
-            receipt = await self.receive(headers, b"".join(chunks))
+            receipt = await self.receive(headers, body)
         except ReceiverError as error:
-            await _answer(
+            await send_json(
                 send, error.status, {"error_code": error.error_code, "message": error.message}
             )
             return
         except Exception:  # noqa: BLE001 - the handler failed: the platform retries later
-            await _answer(send, 500, {"error_code": "handler_failed", "message": "retry later"})
+            await send_json(send, 500, {"error_code": "handler_failed", "message": "retry later"})
             return
-        await _answer(send, 200, receipt.body())
-
-
-async def _answer(send: Send, status: int, body: dict[str, Any]) -> None:
-    media = b"application/json" if status < 400 else b"application/problem+json"
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [(b"content-type", media)]}
-    )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+        await send_json(send, 200, receipt.body())

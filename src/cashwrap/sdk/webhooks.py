@@ -39,6 +39,8 @@ from urllib.parse import parse_qsl, unquote
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cashwrap.sdk.asgi import read_request, send_json, serve_lifespan
+
 MAX_HISTORY = 100
 PAYMENT_HISTORY_METHODS = frozenset({"gift_card", "credit_card", "cash"})
 
@@ -233,24 +235,13 @@ def webhook_app(
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
+            await serve_lifespan(receive, send)
+            return
         if scope["type"] != "http":
             return
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        status, answer = await _route(scope, headers, body)
-        await _send(send, status, answer)
+        headers, body = await read_request(scope, receive)
+        status, document = await _route(scope, headers, body)
+        await send_json(send, status, document)
 
     async def _route(
         scope: Scope, headers: dict[str, str], body: bytes
@@ -298,11 +289,3 @@ def _query(raw: bytes) -> dict[str, str]:
 
 def _unquote(value: str) -> str:
     return unquote(value)
-
-
-async def _send(send: Send, status: int, body: dict[str, Any]) -> None:
-    media = b"application/json" if status < 400 else b"application/problem+json"
-    await send(
-        {"type": "http.response.start", "status": status, "headers": [(b"content-type", media)]}
-    )
-    await send({"type": "http.response.body", "body": json.dumps(body).encode()})
