@@ -12,6 +12,8 @@ from typing import Any
 import orjson
 from starlette.types import Receive, Scope, Send
 
+from cashwrap.sdk.asgi import read_request, serve_lifespan
+
 
 @dataclass
 class Received:
@@ -72,25 +74,10 @@ class Sink:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-                elif message["type"] == "lifespan.shutdown":
-                    await send({"type": "lifespan.shutdown.complete"})
-                    return
-        chunks = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body"):
-                break
-        request = Received(
-            path=scope["path"],
-            headers={k.decode().lower(): v.decode() for k, v in scope["headers"]},
-            body=b"".join(chunks),
-            at=time.time(),
-        )
+            await serve_lifespan(receive, send)
+            return
+        headers, body = await read_request(scope, receive)
+        request = Received(path=scope["path"], headers=headers, body=body, at=time.time())
         with self._lock:
             count = self._counts.get(request.path, 0) + 1
             self._counts[request.path] = count
@@ -103,7 +90,7 @@ class Sink:
         with self._lock:
             self.received.append(request)
             self._in_flight[request.path] -= 1
-        headers = [(b"content-type", b"application/json")]
-        headers += [(k.encode(), v.encode()) for k, v in reply.headers.items()]
-        await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+        raw = [(b"content-type", b"application/json")]
+        raw += [(k.encode(), v.encode()) for k, v in reply.headers.items()]
+        await send({"type": "http.response.start", "status": reply.status, "headers": raw})
         await send({"type": "http.response.body", "body": reply.body})
