@@ -108,9 +108,12 @@ async def _lock(
 ) -> service.OrderRecord:
     """Lock the payment account, then the order: returns, refunds and payment recording take
     the two rows in this order too, so a cancellation never deadlocks with them."""
-    peek = await find(session, tenant, reference, id_type)
-    await payments.account_state(session, tenant, peek.id, for_update=True)
-    return await find(session, tenant, peek.id, "internal", for_update=True)
+    # The account's id is the order's: an external reference is read once to learn it.
+    order_id = (
+        reference if id_type == "internal" else (await find(session, tenant, reference, id_type)).id
+    )
+    await payments.account_state(session, tenant, order_id, for_update=True)
+    return await find(session, tenant, order_id, "internal", for_update=True)
 
 
 async def cancel_order(
