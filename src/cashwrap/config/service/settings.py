@@ -74,6 +74,24 @@ def _set_or(stored: StoredDocument, default: Any) -> Any:
 # --- external OMS, sales order, Associate App, payment, stores ---------------------------------
 
 
+async def _replace(
+    session: AsyncSession,
+    tenant: str,
+    name: str,
+    value: dict[str, Any],
+    *,
+    precondition: Precondition,
+    updated_by: str,
+    what: str,
+) -> Snapshot:
+    """Store ``value`` (validated already) as the whole document ``name``."""
+    stored = await write(
+        session, tenant, name, lambda _current: value,
+        precondition=precondition, updated_by=updated_by, what=what,
+    )  # fmt: skip
+    return snapshot(stored, value)
+
+
 async def external_oms(session: AsyncSession, tenant: str) -> Snapshot:
     stored = await repository.read(session, tenant, EXTERNAL_OMS)
     return snapshot(stored, _set_or(stored, {"enabled": False}))
@@ -87,17 +105,10 @@ async def put_external_oms(
     precondition: Precondition = NO_PRECONDITION,
     updated_by: str,
 ) -> Snapshot:
-    value = body.model_dump()
-    stored = await write(
-        session,
-        tenant,
-        EXTERNAL_OMS,
-        lambda _current: value,
-        precondition=precondition,
-        updated_by=updated_by,
-        what="external OMS configuration",
-    )
-    return snapshot(stored, value)
+    return await _replace(
+        session, tenant, EXTERNAL_OMS, body.model_dump(),
+        precondition=precondition, updated_by=updated_by, what="external OMS configuration",
+    )  # fmt: skip
 
 
 async def sales_order(session: AsyncSession, tenant: str) -> Snapshot:
@@ -113,17 +124,10 @@ async def put_sales_order(
     precondition: Precondition = NO_PRECONDITION,
     updated_by: str,
 ) -> Snapshot:
-    value = body.model_dump()
-    stored = await write(
-        session,
-        tenant,
-        SALES_ORDER,
-        lambda _current: value,
-        precondition=precondition,
-        updated_by=updated_by,
-        what="sales order configuration",
-    )
-    return snapshot(stored, value)
+    return await _replace(
+        session, tenant, SALES_ORDER, body.model_dump(),
+        precondition=precondition, updated_by=updated_by, what="sales order configuration",
+    )  # fmt: skip
 
 
 def _associate_app_value(stored: StoredDocument) -> dict[str, Any]:
@@ -143,17 +147,10 @@ async def put_associate_app(
     precondition: Precondition = NO_PRECONDITION,
     updated_by: str,
 ) -> Snapshot:
-    value = body.model_dump()
-    stored = await write(
-        session,
-        tenant,
-        ASSOCIATE_APP,
-        lambda _current: value,
-        precondition=precondition,
-        updated_by=updated_by,
-        what="Associate App configuration",
-    )
-    return snapshot(stored, value)
+    return await _replace(
+        session, tenant, ASSOCIATE_APP, body.model_dump(),
+        precondition=precondition, updated_by=updated_by, what="Associate App configuration",
+    )  # fmt: skip
 
 
 async def patch_associate_app(
@@ -265,16 +262,10 @@ async def put_store(
     updated_by: str,
 ) -> Snapshot:
     value = StoreSettings.model_validate(body.model_dump()).model_dump()
-    stored = await write(
-        session,
-        tenant,
-        store_document(store_id),
-        lambda _current: value,
-        precondition=precondition,
-        updated_by=updated_by,
-        what=f"configuration of store {store_id}",
-    )
-    return snapshot(stored, value)
+    return await _replace(
+        session, tenant, store_document(store_id), value,
+        precondition=precondition, updated_by=updated_by, what=f"configuration of store {store_id}",
+    )  # fmt: skip
 
 
 async def stores(session: AsyncSession, tenant: str) -> dict[str, StoreSettings]:
