@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import (
@@ -36,13 +37,29 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _json_value(text: Any) -> Any:
+    if not isinstance(text, str | bytes):
+        # As json.loads does: SQLAlchemy's SQLite JSON type then returns stored numbers as is.
+        raise TypeError(f"JSON text expected, got {type(text).__name__}")
+    return orjson.loads(text)
+
+
+# JSON columns are written on every order (items' tax lines, addresses, attributes): orjson
+# serializes them several times faster than the standard library's encoder.
+_JSON = {"json_serializer": _json_text, "json_deserializer": _json_value}
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
+        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **_JSON)
         _configure_sqlite(engine)
         return engine
     return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False
+        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, **_JSON
     )
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from cashwrap.core import clock
+from cashwrap.core import clock, sql
 from cashwrap.core.ids import new_id
 from cashwrap.events.catalog import EventPayload
 from cashwrap.events.models import event_entity_clocks, event_outbox, event_records
@@ -81,29 +81,35 @@ async def record(
         event_id=event_id,
         version=payload.version,
     )
-    await session.execute(
+    await sql.execute(
+        session,
         _INSERT_EVENT,
-        {
-            "id": event_id,
-            "tenant": tenant,
-            "name": payload.name,
-            "version": payload.version,
-            "entity_type": entity_type,
-            "entity_id": entity_id,
-            "logical_timestamp": logical_timestamp,
-            "body": body,
-            "created_at": recorded_at,
-        },
+        [
+            {
+                "id": event_id,
+                "tenant": tenant,
+                "name": payload.name,
+                "version": payload.version,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "logical_timestamp": logical_timestamp,
+                "body": body,
+                "created_at": recorded_at,
+            }
+        ],
     )
-    await session.execute(
+    await sql.execute(
+        session,
         _INSERT_OUTBOX,
-        {
-            "event_id": event_id,
-            "tenant": tenant,
-            "name": payload.name,
-            "body": body,
-            "created_at": recorded_at,
-        },
+        [
+            {
+                "event_id": event_id,
+                "tenant": tenant,
+                "name": payload.name,
+                "body": body,
+                "created_at": recorded_at,
+            }
+        ],
     )
     wake_local_dispatchers_on_commit(session)
     return event_id
@@ -167,30 +173,23 @@ async def _write_batch(session: AsyncSession, pending: list[_Deferred]) -> None:
         if item.payload.logical_timestamp is None:
             key = (item.tenant, item.entity_type, item.entity_id)
             counts[key] = counts.get(key, 0) + 1
-    connection = await session.connection()
     next_value: dict[tuple[str, str, str], int] = {}
-    if counts:
-        # One upsert for every entity of the batch, each counter advanced by its events.
-        dialect_insert = (
-            postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    advance = _ADVANCE[session.get_bind().dialect.name == "postgresql"]
+    # One upsert per entity of the batch (in key order, so that concurrent transactions lock
+    # the counters in the same order), each counter advanced by its events.
+    for key in sorted(counts):
+        tenant, entity_type, entity_id = key
+        ((value,),) = await sql.fetch(
+            session,
+            advance,
+            {
+                "tenant": tenant,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "value": counts[key],
+            },
         )
-        rows = [
-            {"tenant": t, "entity_type": kind, "entity_id": entity, "value": count}
-            for (t, kind, entity), count in counts.items()
-        ]
-        upsert = dialect_insert(event_entity_clocks).values(rows)
-        statement = upsert.on_conflict_do_update(
-            index_elements=["tenant", "entity_type", "entity_id"],
-            set_={"value": event_entity_clocks.c.value + upsert.excluded.value},
-        ).returning(
-            event_entity_clocks.c.tenant,
-            event_entity_clocks.c.entity_type,
-            event_entity_clocks.c.entity_id,
-            event_entity_clocks.c.value,
-        )
-        for tenant, entity_type, entity_id, value in await connection.execute(statement):
-            key = (tenant, entity_type, entity_id)
-            next_value[key] = int(value) - counts[key] + 1
+        next_value[key] = int(value) - counts[key] + 1
     events: list[dict[str, Any]] = []
     queued: list[dict[str, Any]] = []
     for item in pending:
@@ -231,8 +230,8 @@ async def _write_batch(session: AsyncSession, pending: list[_Deferred]) -> None:
                 "created_at": item.recorded_at,
             }
         )
-    await connection.execute(_INSERT_EVENT, events)
-    await connection.execute(_INSERT_OUTBOX, queued)
+    await sql.execute(session, _INSERT_EVENT, events)
+    await sql.execute(session, _INSERT_OUTBOX, queued)
     wake_local_dispatchers_on_commit(session)
 
 
@@ -261,35 +260,35 @@ def encode_envelope(
 async def _next_logical_timestamp(
     session: AsyncSession, tenant: str, entity_type: str, entity_id: str
 ) -> int:
-    statement = _TICK[session.get_bind().dialect.name == "postgresql"]
-    result = await session.execute(
-        statement, {"tenant": tenant, "entity_type": entity_type, "entity_id": entity_id}
+    statement = _ADVANCE[session.get_bind().dialect.name == "postgresql"]
+    ((value,),) = await sql.fetch(
+        session,
+        statement,
+        {"tenant": tenant, "entity_type": entity_type, "entity_id": entity_id, "value": 1},
     )
-    return int(result.scalar_one())
+    return int(value)
 
 
-def _tick_statement(dialect_insert: Any) -> Any:
-    """``INSERT … ON CONFLICT DO UPDATE SET value = value + 1 RETURNING value``."""
-    return (
-        dialect_insert(event_entity_clocks)
-        .values(
-            tenant=bindparam("tenant"),
-            entity_type=bindparam("entity_type"),
-            entity_id=bindparam("entity_id"),
-            value=1,
-        )
-        .on_conflict_do_update(
+def _advance_statement(dialect_insert: Any) -> sql.Statement:
+    """``INSERT … ON CONFLICT DO UPDATE SET value = value + :value RETURNING value``."""
+    upsert = dialect_insert(event_entity_clocks).values(
+        tenant=bindparam("tenant"),
+        entity_type=bindparam("entity_type"),
+        entity_id=bindparam("entity_id"),
+        value=bindparam("value"),
+    )
+    return sql.Statement(
+        upsert.on_conflict_do_update(
             index_elements=["tenant", "entity_type", "entity_id"],
-            set_={"value": event_entity_clocks.c.value + 1},
-        )
-        .returning(event_entity_clocks.c.value)
+            set_={"value": event_entity_clocks.c.value + upsert.excluded.value},
+        ).returning(event_entity_clocks.c.value)
     )
 
 
 # Built once: constructing a statement per call costs more Python time than executing it.
-_INSERT_EVENT = insert(event_records)
-_INSERT_OUTBOX = insert(event_outbox)
-_TICK = {False: _tick_statement(sqlite.insert), True: _tick_statement(postgresql.insert)}
+_INSERT_EVENT = sql.Statement(insert(event_records))
+_INSERT_OUTBOX = sql.Statement(insert(event_outbox))
+_ADVANCE = {False: _advance_statement(sqlite.insert), True: _advance_statement(postgresql.insert)}
 _BATCH = "cashwrap.events.batch"
 
 

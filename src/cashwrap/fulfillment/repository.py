@@ -8,14 +8,15 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cashwrap.core import sql
 from cashwrap.fulfillment.models import FulfillmentRequest, FulfillmentRequestItem
 
 REQUESTS = cast(Table, FulfillmentRequest.__table__)
 ITEMS = cast(Table, FulfillmentRequestItem.__table__)
 
 # Built once: on the injection path, building a statement costs more than executing it.
-_INSERT_REQUESTS = insert(REQUESTS)
-_INSERT_ITEMS = insert(ITEMS)
+_INSERT_REQUESTS = sql.Statement(insert(REQUESTS))
+_INSERT_ITEMS = sql.Statement(insert(ITEMS))
 
 
 async def insert_requests(
@@ -23,13 +24,10 @@ async def insert_requests(
     requests: Sequence[Mapping[str, Any]],
     items: Sequence[Mapping[str, Any]],
 ) -> None:
-    """One multi-row INSERT per table, on the session's Core connection (statements built
-    once: no ORM execution machinery, no compilation per call)."""
-    connection = await session.connection()
-    if requests:
-        await connection.execute(_INSERT_REQUESTS, list(requests))
-    if items:
-        await connection.execute(_INSERT_ITEMS, list(items))
+    """One batch per table, on the driver (:mod:`cashwrap.core.sql`: the injection and
+    checkout hot paths)."""
+    await sql.execute(session, _INSERT_REQUESTS, requests)
+    await sql.execute(session, _INSERT_ITEMS, items)
 
 
 async def request_row(

@@ -8,6 +8,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cashwrap.core import sql
 from cashwrap.injection.models import OrderInjection
 
 INJECTIONS = cast(Table, OrderInjection.__table__)
@@ -21,8 +22,11 @@ def _claim(dialect_insert: Any) -> Any:
     )
 
 
-# Built once: on the injection path, building a statement costs more than executing it.
-_CLAIM = {False: _claim(sqlite.insert), True: _claim(postgresql.insert)}
+# Built once and run on the driver (cashwrap.core.sql): the injection hot path.
+_CLAIM = {
+    False: sql.Statement(_claim(sqlite.insert)),
+    True: sql.Statement(_claim(postgresql.insert)),
+}
 _GET = select(
     INJECTIONS.c.fingerprint, INJECTIONS.c.order_id, INJECTIONS.c.status, INJECTIONS.c.response
 )
@@ -35,9 +39,7 @@ async def claim(session: AsyncSession, row: dict[str, Any]) -> bool:
     it commits, this one inserts nothing; if it rolls back, this one claims.
     """
     statement = _CLAIM[session.get_bind().dialect.name == "postgresql"]
-    connection = await session.connection()
-    result = await connection.execute(statement, [row])
-    return result.first() is not None
+    return bool(await sql.fetch(session, statement, row))
 
 
 async def get(session: AsyncSession, tenant: str, external_id: str) -> dict[str, Any] | None:

@@ -6,10 +6,11 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, case, func, select, update
+from sqlalchemy import Select, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cashwrap.core import sql
 from cashwrap.locations.models import (
     FulfillmentLocation,
     Reservation,
@@ -22,6 +23,8 @@ LOCATIONS: Table = FulfillmentLocation.__table__  # type: ignore[assignment]
 STOCK: Table = StockLevel.__table__  # type: ignore[assignment]
 RESERVATIONS: Table = Reservation.__table__  # type: ignore[assignment]
 ITEMS: Table = ReservationItem.__table__  # type: ignore[assignment]
+_INSERT_RESERVATIONS = sql.Statement(RESERVATIONS.insert())
+_INSERT_ITEMS = sql.Statement(ITEMS.insert())
 
 
 def dialect_insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
@@ -188,6 +191,17 @@ async def available_units(
 ) -> dict[str, int]:
     """product_id → on-hand minus active reservations at ``node`` (rows that exist), in one
     query; the stock rows are locked ``FOR UPDATE`` on PostgreSQL, in key order."""
+    products = list(product_ids)
+    statement = _AVAILABLE.get(len(products))
+    if statement is None:
+        statement = _AVAILABLE[len(products)] = sql.Statement(_available_units(len(products)))
+    values: dict[str, Any] = {"tenant": tenant, "node": node, "moment": moment}
+    values.update((f"product_{index}", product) for index, product in enumerate(products))
+    rows = await sql.fetch(session, statement, values)
+    return {product: max(0, int(units)) for product, units in rows}
+
+
+def _available_units(count: int) -> Select[tuple[str, int]]:
     held = (
         select(func.count())
         .where(
@@ -195,23 +209,24 @@ async def available_units(
             ITEMS.c.location_id == STOCK.c.fulfillment_node_id,
             ITEMS.c.product_id == STOCK.c.product_id,
             ITEMS.c.status == RESERVED,
-            ITEMS.c.expires_at > moment,
+            ITEMS.c.expires_at > bindparam("moment", type_=ITEMS.c.expires_at.type),
         )
         .scalar_subquery()
     )
-    query = (
+    return (
         select(STOCK.c.product_id, STOCK.c.on_hand - held)
         .where(
-            STOCK.c.tenant == tenant,
-            STOCK.c.fulfillment_node_id == node,
-            STOCK.c.product_id.in_(list(product_ids)),
+            STOCK.c.tenant == bindparam("tenant"),
+            STOCK.c.fulfillment_node_id == bindparam("node"),
+            STOCK.c.product_id.in_([bindparam(f"product_{index}") for index in range(count)]),
         )
         .order_by(STOCK.c.product_id)
+        .with_for_update(of=STOCK)  # SQLite renders nothing: its writers take turns anyway
     )
-    if is_postgresql(session):
-        query = query.with_for_update(of=STOCK)
-    rows = await session.execute(query)
-    return {product: max(0, int(units)) for product, units in rows}
+
+
+# One statement per number of products, compiled once each (the injection hot path).
+_AVAILABLE: dict[int, sql.Statement] = {}
 
 
 async def active_reservation_counts(
@@ -265,11 +280,14 @@ async def active_reservation_items(
 # --- reservations ------------------------------------------------------------------------------
 
 
+async def insert_reservations(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
+    await sql.execute(session, _INSERT_RESERVATIONS, rows)
+
+
 async def insert_reservation_items(
     session: AsyncSession, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    if rows:
-        await session.execute(ITEMS.insert(), list(rows))
+    await sql.execute(session, _INSERT_ITEMS, rows)
 
 
 async def reservation_items(session: AsyncSession, reservation_id: str) -> list[ReservationItem]:

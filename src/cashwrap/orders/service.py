@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cashwrap.core import clock
+from cashwrap.core import clock, sql
 from cashwrap.core.errors import Conflict, InvalidTransition, NotFound
 from cashwrap.core.ids import new_id
 from cashwrap.events import outbox
@@ -37,8 +37,8 @@ from cashwrap.orders.states import (
 
 orders_table = cast(Table, Order.__table__)
 items_table = cast(Table, OrderItem.__table__)
-_INSERT_ORDER = insert(orders_table)
-_INSERT_ITEMS = insert(items_table)
+_INSERT_ORDER = sql.Statement(insert(orders_table))
+_INSERT_ITEMS = sql.Statement(insert(items_table))
 
 
 @dataclass(frozen=True)
@@ -248,16 +248,14 @@ async def place_order(
     if hand_over or payment_status is not None:
         order_row, item_rows = _at_commit(order_row, item_rows, hand_over, payment_status, now)
         status = OrderStatus(str(order_row["status"]))
-    connection = await session.connection()  # Core inserts: no ORM execution machinery
-    try:
-        await connection.execute(_INSERT_ORDER, [order_row])
+    try:  # on the driver (cashwrap.core.sql): the checkout and injection hot paths
+        await sql.execute(session, _INSERT_ORDER, [order_row])
     except IntegrityError:
         raise Conflict(
             f"order number {draft.external_id!r} already exists",
             code="duplicate_order_number",
         ) from None
-    if item_rows:
-        await connection.execute(_INSERT_ITEMS, item_rows)
+    await sql.execute(session, _INSERT_ITEMS, item_rows)
     if created is not None:
         await outbox.record(
             session,

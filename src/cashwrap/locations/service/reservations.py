@@ -276,8 +276,8 @@ async def hold_for_new_order(
         )
     expires_at = moment + timedelta(minutes=expires_in_min)
     reservation_id = new_id()
-    await session.execute(
-        repository.RESERVATIONS.insert(),
+    await repository.insert_reservations(
+        session,
         [
             {
                 "id": reservation_id,

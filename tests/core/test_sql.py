@@ -1,0 +1,124 @@
+"""Statements run on the driver (``cashwrap.core.sql``) inside the session's transaction, on
+SQLite and PostgreSQL alike: committed and rolled back with it, read back by the ORM as written,
+and failing with SQLAlchemy's own errors."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from cashwrap.core import clock, sql
+from cashwrap.core.uow import Database
+from cashwrap.injection.repository import INJECTIONS
+from cashwrap.tenants import service as tenants
+from tests.support import databases
+
+_INSERT = sql.Statement(insert(INJECTIONS))
+_BY_KEY = sql.Statement(
+    select(INJECTIONS.c.external_id, INJECTIONS.c.created_at, INJECTIONS.c.status).where(
+        INJECTIONS.c.tenant == bindparam("tenant"),
+        INJECTIONS.c.external_id == bindparam("external_id"),
+    )
+)
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with databases.fresh_database(tmp_path_factory.mktemp("sql"), "sql") as url:
+        yield url
+
+
+def run(url: str, work: Any) -> Any:
+    async def main() -> Any:
+        database = Database(url, pool_size=2)
+        try:
+            async with database.transaction() as session:
+                tenant = (await tenants.create_tenant(session, f"t-{uuid.uuid4().hex[:8]}")).tenant
+            return await work(database, tenant)
+        finally:
+            await database.dispose()
+
+    return asyncio.run(main())
+
+
+def record(tenant: str, external_id: str, moment: datetime | None = None) -> dict[str, Any]:
+    return {
+        "tenant": tenant,
+        "external_id": external_id,
+        "fingerprint": "f" * 64,
+        "order_id": str(uuid.uuid4()),
+        "status": 200,
+        "response": "{}",
+        "created_at": moment or clock.now(),
+    }
+
+
+async def stored(database: Database, tenant: str) -> list[str]:
+    async with database.transaction() as session:
+        rows = await session.execute(
+            select(INJECTIONS.c.external_id)
+            .where(INJECTIONS.c.tenant == tenant)
+            .order_by(INJECTIONS.c.external_id)
+        )
+        return [row[0] for row in rows]
+
+
+def test_rows_commit_with_the_session_and_the_orm_reads_them_back(database_url: str) -> None:
+    moment = datetime(2026, 3, 1, 10, 15, 0, 123456, tzinfo=UTC)
+
+    async def work(database: Database, tenant: str) -> None:
+        async with database.transaction() as session:
+            await sql.execute(session, _INSERT, [record(tenant, "A", moment), record(tenant, "B")])
+            ((external_id, created_at, status),) = await sql.fetch(
+                session, _BY_KEY, {"tenant": tenant, "external_id": "A"}
+            )
+            assert (external_id, clock.as_utc(created_at), status) == ("A", moment, 200)
+        assert await stored(database, tenant) == ["A", "B"]
+
+    run(database_url, work)
+
+
+def test_rows_roll_back_with_the_session(database_url: str) -> None:
+    async def work(database: Database, tenant: str) -> None:
+        async def write_then_fail() -> None:
+            async with database.transaction() as session:
+                await sql.execute(session, _INSERT, [record(tenant, "A")])
+                raise RuntimeError("the handler failed after the write")
+
+        with pytest.raises(RuntimeError):
+            await write_then_fail()
+        assert await stored(database, tenant) == []
+
+    run(database_url, work)
+
+
+def test_a_constraint_violation_is_sqlalchemys_integrity_error(database_url: str) -> None:
+    async def work(database: Database, tenant: str) -> None:
+        async with database.transaction() as session:
+            await sql.execute(session, _INSERT, [record(tenant, "A")])
+        with pytest.raises(IntegrityError):
+            async with database.transaction() as session:
+                await sql.execute(session, _INSERT, [record(tenant, "A")])
+        assert await stored(database, tenant) == ["A"]
+
+    run(database_url, work)
+
+
+def test_an_expanding_in_list_is_refused_when_compiled(database_url: str) -> None:
+    statement = sql.Statement(
+        select(INJECTIONS.c.external_id).where(INJECTIONS.c.tenant.in_(["a"]))
+    )
+
+    async def work(database: Database, tenant: str) -> None:
+        async with database.transaction() as session:
+            with pytest.raises(ValueError, match="one parameter per value"):
+                await sql.fetch(session, statement)
+
+    run(database_url, work)
