@@ -122,3 +122,16 @@ def test_an_expanding_in_list_is_refused_when_compiled(database_url: str) -> Non
                 await sql.fetch(session, statement)
 
     run(database_url, work)
+
+
+def test_many_rows_are_written_in_multi_row_inserts_all_of_them(database_url: str) -> None:
+    count = sql.ROWS_PER_INSERT * 2 + 5
+
+    async def work(database: Database, tenant: str) -> None:
+        names = [f"K{number:03d}" for number in range(count)]
+        async with database.transaction() as session:
+            written = await sql.execute(session, _INSERT, [record(tenant, name) for name in names])
+        assert written == count
+        assert await stored(database, tenant) == names
+
+    run(database_url, work)

@@ -174,22 +174,20 @@ async def _write_batch(session: AsyncSession, pending: list[_Deferred]) -> None:
             key = (item.tenant, item.entity_type, item.entity_id)
             counts[key] = counts.get(key, 0) + 1
     next_value: dict[tuple[str, str, str], int] = {}
-    advance = _ADVANCE[session.get_bind().dialect.name == "postgresql"]
-    # One upsert per entity of the batch (in key order, so that concurrent transactions lock
-    # the counters in the same order), each counter advanced by its events.
-    for key in sorted(counts):
-        tenant, entity_type, entity_id = key
-        ((value,),) = await sql.fetch(
-            session,
-            advance,
-            {
-                "tenant": tenant,
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "value": counts[key],
-            },
-        )
-        next_value[key] = int(value) - counts[key] + 1
+    if counts:
+        # One upsert for every entity of the batch, each counter advanced by its events (in
+        # key order, so that concurrent transactions lock the counters in the same order).
+        keys = sorted(counts)
+        values: dict[str, Any] = {}
+        for index, (tenant, entity_type, entity_id) in enumerate(keys):
+            values[f"tenant_{index}"] = tenant
+            values[f"entity_type_{index}"] = entity_type
+            values[f"entity_id_{index}"] = entity_id
+            values[f"value_{index}"] = counts[(tenant, entity_type, entity_id)]
+        advance = _advance(session.get_bind().dialect.name == "postgresql", len(keys))
+        for tenant, entity_type, entity_id, value in await sql.fetch(session, advance, values):
+            key = (tenant, entity_type, entity_id)
+            next_value[key] = int(value) - counts[key] + 1
     events: list[dict[str, Any]] = []
     queued: list[dict[str, Any]] = []
     for item in pending:
@@ -260,35 +258,51 @@ def encode_envelope(
 async def _next_logical_timestamp(
     session: AsyncSession, tenant: str, entity_type: str, entity_id: str
 ) -> int:
-    statement = _ADVANCE[session.get_bind().dialect.name == "postgresql"]
-    ((value,),) = await sql.fetch(
+    statement = _advance(session.get_bind().dialect.name == "postgresql", 1)
+    ((*_, value),) = await sql.fetch(
         session,
         statement,
-        {"tenant": tenant, "entity_type": entity_type, "entity_id": entity_id, "value": 1},
+        {"tenant_0": tenant, "entity_type_0": entity_type, "entity_id_0": entity_id, "value_0": 1},
     )
     return int(value)
 
 
-def _advance_statement(dialect_insert: Any) -> sql.Statement:
-    """``INSERT … ON CONFLICT DO UPDATE SET value = value + :value RETURNING value``."""
-    upsert = dialect_insert(event_entity_clocks).values(
-        tenant=bindparam("tenant"),
-        entity_type=bindparam("entity_type"),
-        entity_id=bindparam("entity_id"),
-        value=bindparam("value"),
-    )
-    return sql.Statement(
-        upsert.on_conflict_do_update(
-            index_elements=["tenant", "entity_type", "entity_id"],
-            set_={"value": event_entity_clocks.c.value + upsert.excluded.value},
-        ).returning(event_entity_clocks.c.value)
-    )
+def _advance(postgres: bool, count: int) -> sql.Statement:
+    """``INSERT … VALUES`` (``count`` entities) ``ON CONFLICT DO UPDATE SET value = value +
+    excluded.value RETURNING`` each entity's new value; one statement per dialect and count."""
+    found = _ADVANCE.get((postgres, count))
+    if found is None:
+        dialect_insert = postgresql.insert if postgres else sqlite.insert
+        upsert = dialect_insert(event_entity_clocks).values(
+            [
+                {
+                    "tenant": bindparam(f"tenant_{index}"),
+                    "entity_type": bindparam(f"entity_type_{index}"),
+                    "entity_id": bindparam(f"entity_id_{index}"),
+                    "value": bindparam(f"value_{index}"),
+                }
+                for index in range(count)
+            ]
+        )
+        found = sql.Statement(
+            upsert.on_conflict_do_update(
+                index_elements=["tenant", "entity_type", "entity_id"],
+                set_={"value": event_entity_clocks.c.value + upsert.excluded.value},
+            ).returning(
+                event_entity_clocks.c.tenant,
+                event_entity_clocks.c.entity_type,
+                event_entity_clocks.c.entity_id,
+                event_entity_clocks.c.value,
+            )
+        )
+        _ADVANCE[(postgres, count)] = found
+    return found
 
 
 # Built once: constructing a statement per call costs more Python time than executing it.
 _INSERT_EVENT = sql.Statement(insert(event_records))
 _INSERT_OUTBOX = sql.Statement(insert(event_outbox))
-_ADVANCE = {False: _advance_statement(sqlite.insert), True: _advance_statement(postgresql.insert)}
+_ADVANCE: dict[tuple[bool, int], sql.Statement] = {}
 _BATCH = "cashwrap.events.batch"
 
 
