@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Table, delete, func, or_, select, tuple_
+from sqlalchemy import Table, bindparam, delete, func, or_, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.catalog.models import ImportJob, ImportRecordError, Product, ProductPrice
+from cashwrap.core import sql
 
 PRODUCTS: Table = Product.__table__  # type: ignore[assignment]
 PRICES: Table = ProductPrice.__table__  # type: ignore[assignment]
@@ -122,6 +123,37 @@ async def products_by_id(
         .order_by(Product.product_id, Product.shop, Product.locale)
     )
     return list(rows)
+
+
+async def product_content(
+    session: AsyncSession, tenant: str, product_id: str
+) -> list[dict[str, Any]]:
+    """One product's records (shop, locale, title, brand, description), on the driver: every
+    cart line reads them."""
+    values = {"tenant": tenant, "product_id": product_id}
+    return await sql.fetch_mappings(session, _CONTENT, values)
+
+
+async def product_prices(
+    session: AsyncSession, tenant: str, product_id: str
+) -> list[dict[str, Any]]:
+    """One product's prices (pricebook, currency, amount), on the driver, as above."""
+    return await sql.fetch_mappings(session, _PRICES, {"tenant": tenant, "product_id": product_id})
+
+
+_CONTENT = sql.Statement(
+    select(Product.shop, Product.locale, Product.title, Product.brand, Product.description)
+    .where(Product.tenant == bindparam("tenant"), Product.product_id == bindparam("product_id"))
+    .order_by(Product.shop, Product.locale)
+)
+_PRICES = sql.Statement(
+    select(ProductPrice.pricebook, ProductPrice.currency, ProductPrice.amount)
+    .where(
+        ProductPrice.tenant == bindparam("tenant"),
+        ProductPrice.product_id == bindparam("product_id"),
+    )
+    .order_by(ProductPrice.pricebook, ProductPrice.currency)
+)
 
 
 async def prices_by_product(

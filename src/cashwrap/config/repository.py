@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.config.models import ConfigDocument
-from cashwrap.core import clock
+from cashwrap.core import clock, sql
 
 FIRST_VERSION = 1
 
@@ -53,54 +53,60 @@ def _stored(row: ConfigDocument) -> StoredDocument:
 
 
 async def read(session: AsyncSession, tenant: str, name: str) -> StoredDocument:
-    # Columns, not the entity: other areas call this on hot paths, inside their own session,
-    # and the identity map would only add work (and keep stale rows around).
-    result = await session.execute(
-        select(
-            ConfigDocument.value,
-            ConfigDocument.version,
-            ConfigDocument.updated_at,
-            ConfigDocument.updated_by,
-        ).where(ConfigDocument.tenant == tenant, ConfigDocument.name == name)
-    )
-    row = result.one_or_none()
-    if row is None:
+    """One document (on the driver: other areas call this on their hot paths)."""
+    rows = await sql.fetch(session, _READ, {"tenant": tenant, "name": name})
+    if not rows:
         return _unset(name)
-    if row.value is None:
-        return StoredDocument(name, None, row.version, None, None)
-    return StoredDocument(
-        name, row.value, row.version, clock.as_utc(row.updated_at), row.updated_by
-    )
+    return _document(name, *rows[0])
 
 
 async def read_many(
     session: AsyncSession, tenant: str, names: list[str]
 ) -> dict[str, StoredDocument]:
     """Several documents in one query (for hot paths that need a few); unset ones included."""
-    connection = await session.connection()
-    result = await connection.execute(_READ_MANY, {"tenant": tenant, "names": list(names)})
-    found = {name: _unset(name) for name in names}
-    for row in result:
-        if row.value is None:
-            found[row.name] = StoredDocument(row.name, None, row.version, None, None)
-        else:
-            found[row.name] = StoredDocument(
-                row.name, row.value, row.version, clock.as_utc(row.updated_at), row.updated_by
-            )
+    wanted = list(dict.fromkeys(names))
+    statement = _READ_MANY.get(len(wanted))
+    if statement is None:
+        statement = _READ_MANY[len(wanted)] = sql.Statement(_read_many(len(wanted)))
+    values = {"tenant": tenant} | {f"name_{index}": name for index, name in enumerate(wanted)}
+    found = {name: _unset(name) for name in wanted}
+    for name, *stored in await sql.fetch(session, statement, values):
+        found[name] = _document(name, *stored)
     return found
 
 
-# Built once (hot paths): the documents of a tenant by name.
-_READ_MANY = select(
-    ConfigDocument.name,
-    ConfigDocument.value,
-    ConfigDocument.version,
-    ConfigDocument.updated_at,
-    ConfigDocument.updated_by,
-).where(
-    ConfigDocument.tenant == bindparam("tenant"),
-    ConfigDocument.name.in_(bindparam("names", expanding=True)),
+def _document(
+    name: str, value: Any, version: int, updated_at: datetime | None, updated_by: str | None
+) -> StoredDocument:
+    if value is None:
+        return StoredDocument(name, None, version, None, None)
+    moment = clock.as_utc(updated_at) if updated_at is not None else None
+    return StoredDocument(name, value, version, moment, updated_by)
+
+
+def _read_many(count: int) -> Select[tuple[str, Any, int, datetime, str | None]]:
+    return select(
+        ConfigDocument.name,
+        ConfigDocument.value,
+        ConfigDocument.version,
+        ConfigDocument.updated_at,
+        ConfigDocument.updated_by,
+    ).where(
+        ConfigDocument.tenant == bindparam("tenant"),
+        ConfigDocument.name.in_([bindparam(f"name_{index}") for index in range(count)]),
+    )
+
+
+# Built once (hot paths): a document, and a few documents (one statement per count).
+_READ = sql.Statement(
+    select(
+        ConfigDocument.value,
+        ConfigDocument.version,
+        ConfigDocument.updated_at,
+        ConfigDocument.updated_by,
+    ).where(ConfigDocument.tenant == bindparam("tenant"), ConfigDocument.name == bindparam("name"))
 )
+_READ_MANY: dict[int, sql.Statement] = {}
 
 
 async def read_prefixed(session: AsyncSession, tenant: str, prefix: str) -> list[StoredDocument]:

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cashwrap.core import sql
 from cashwrap.core.errors import InvalidTransition
 
 
@@ -57,14 +58,42 @@ async def transition(
 ) -> None:
     """Move one row from ``current`` to ``target``, or raise 409 if someone else moved it first."""
     lifecycle.check(current, target)
-    column = table.c[status_column]
-    result = await session.execute(
-        update(table)
-        .where(table.c.id == row_id, column == current)
-        .values({status_column: target, **(values or {})})
+    changes = {status_column: target, **(values or {})}
+    statement = _guarded_update(table, status_column, tuple(changes))
+    moved = await sql.run(
+        session,
+        statement,
+        {"row_id": row_id, "current": current}
+        | {f"new_{column}": value for column, value in changes.items()},
     )
-    if getattr(result, "rowcount", 0) != 1:
+    if moved != 1:
         raise InvalidTransition(
             f"{lifecycle.name} {row_id} is no longer {current!r}; it was changed concurrently",
             code="concurrent_modification",
         )
+
+
+_UPDATES: dict[tuple[str, str, tuple[str, ...]], sql.Statement] = {}
+
+
+def _guarded_update(table: Table, status_column: str, columns: tuple[str, ...]) -> sql.Statement:
+    """``UPDATE … SET <columns> WHERE id = :row_id AND <status> = :current``, built and compiled
+    once per table and set of columns (statuses move on every hot path)."""
+    key = (table.name, status_column, columns)
+    found = _UPDATES.get(key)
+    if found is None:
+        found = sql.Statement(
+            update(table)
+            .where(
+                table.c.id == bindparam("row_id"),
+                table.c[status_column] == bindparam("current"),
+            )
+            .values(
+                {
+                    column: bindparam(f"new_{column}", type_=table.c[column].type)
+                    for column in columns
+                }
+            )
+        )
+        _UPDATES[key] = found
+    return found

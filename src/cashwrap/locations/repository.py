@@ -24,6 +24,17 @@ STOCK: Table = StockLevel.__table__  # type: ignore[assignment]
 RESERVATIONS: Table = Reservation.__table__  # type: ignore[assignment]
 ITEMS: Table = ReservationItem.__table__  # type: ignore[assignment]
 _INSERT_RESERVATIONS = sql.Statement(RESERVATIONS.insert())
+_NODE_OF_STORE = sql.Statement(
+    select(LOCATIONS.c.fulfillment_node_id).where(
+        LOCATIONS.c.tenant == bindparam("tenant"), LOCATIONS.c.store_id == bindparam("store_id")
+    )
+)
+_LOCATION_EXISTS = sql.Statement(
+    select(LOCATIONS.c.fulfillment_node_id).where(
+        LOCATIONS.c.tenant == bindparam("tenant"),
+        LOCATIONS.c.fulfillment_node_id == bindparam("node"),
+    )
+)
 _INSERT_ITEMS = sql.Statement(ITEMS.insert())
 
 
@@ -60,6 +71,15 @@ async def insert_locations_if_missing(
             index_elements=["tenant", "fulfillment_node_id"]
         )
         await session.execute(statement, list(rows))
+
+
+async def node_of_store(session: AsyncSession, tenant: str, store_id: str) -> str | None:
+    rows = await sql.fetch(session, _NODE_OF_STORE, {"tenant": tenant, "store_id": store_id})
+    return str(rows[0][0]) if rows else None
+
+
+async def location_exists(session: AsyncSession, tenant: str, node_id: str) -> bool:
+    return bool(await sql.fetch(session, _LOCATION_EXISTS, {"tenant": tenant, "node": node_id}))
 
 
 async def all_node_ids(session: AsyncSession, tenant: str) -> list[str]:
@@ -134,21 +154,42 @@ async def remove_from_stock(
     on-hand stops at zero: a sale of a reserved unit must not fail because an import lowered
     the count meanwhile.
     """
-    new_value = case((STOCK.c.on_hand >= units, STOCK.c.on_hand - units), else_=0)
+    values = {
+        "tenant": tenant,
+        "node": node,
+        "product_id": product_id,
+        "units": units,
+        "moment": moment,
+    }
+    rows = await sql.fetch(session, _REMOVE_CLAMPED if clamp else _REMOVE, values)
+    return int(rows[0][0]) if rows else None
+
+
+def _remove_from_stock(*, clamp: bool) -> sql.Statement:
+    units = bindparam("units", type_=STOCK.c.on_hand.type)
     statement = (
         update(STOCK)
         .where(
-            STOCK.c.tenant == tenant,
-            STOCK.c.fulfillment_node_id == node,
-            STOCK.c.product_id == product_id,
+            STOCK.c.tenant == bindparam("tenant"),
+            STOCK.c.fulfillment_node_id == bindparam("node"),
+            STOCK.c.product_id == bindparam("product_id"),
         )
-        .values(on_hand=new_value if clamp else STOCK.c.on_hand - units, updated_at=moment)
+        .values(
+            on_hand=(
+                case((STOCK.c.on_hand >= units, STOCK.c.on_hand - units), else_=0)
+                if clamp
+                else STOCK.c.on_hand - units
+            ),
+            updated_at=bindparam("moment", type_=STOCK.c.updated_at.type),
+        )
         .returning(STOCK.c.on_hand)
     )
-    if not clamp:
-        statement = statement.where(STOCK.c.on_hand >= units)
-    value = (await session.execute(statement)).scalar_one_or_none()
-    return None if value is None else int(value)
+    return sql.Statement(statement if clamp else statement.where(STOCK.c.on_hand >= units))
+
+
+# Built once: every sale handed over at the till takes its units off the store's stock.
+_REMOVE = _remove_from_stock(clamp=False)
+_REMOVE_CLAMPED = _remove_from_stock(clamp=True)
 
 
 async def on_hand(

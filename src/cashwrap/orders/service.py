@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -38,6 +38,7 @@ from cashwrap.orders.states import (
 orders_table = cast(Table, Order.__table__)
 items_table = cast(Table, OrderItem.__table__)
 _INSERT_ORDER = sql.Statement(insert(orders_table))
+_SEQUENCES = cast(Table, OrderNumberSequence.__table__)
 _INSERT_ITEMS = sql.Statement(insert(items_table))
 
 
@@ -314,19 +315,23 @@ async def next_order_number(session: AsyncSession, tenant: str, prefix: str) -> 
     One upsert that increments and returns the counter: concurrent checkouts queue on the
     counter's row instead of reading the same value.
     """
-    table = cast(Table, OrderNumberSequence.__table__)
-    if session.get_bind().dialect.name == "postgresql":
-        pg_upsert = postgresql.insert(table).values(tenant=tenant, next_value=1)
-        statement = pg_upsert.on_conflict_do_update(
-            index_elements=[table.c.tenant], set_={"next_value": table.c.next_value + 1}
-        ).returning(table.c.next_value)
-    else:
-        lite_upsert = sqlite.insert(table).values(tenant=tenant, next_value=1)
-        statement = lite_upsert.on_conflict_do_update(
-            index_elements=[table.c.tenant], set_={"next_value": table.c.next_value + 1}
-        ).returning(table.c.next_value)
-    value = (await session.execute(statement)).scalar_one()
+    statement = _NEXT_NUMBER[session.get_bind().dialect.name == "postgresql"]
+    ((value,),) = await sql.fetch(session, statement, {"tenant": tenant})
     return f"{prefix}{value:06d}"
+
+
+def _next_number(dialect_insert: Any) -> sql.Statement:
+    upsert = dialect_insert(_SEQUENCES).values(tenant=bindparam("tenant"), next_value=1)
+    return sql.Statement(
+        upsert.on_conflict_do_update(
+            index_elements=[_SEQUENCES.c.tenant],
+            set_={"next_value": _SEQUENCES.c.next_value + 1},
+        ).returning(_SEQUENCES.c.next_value)
+    )
+
+
+# Built once: every checkout takes a number.
+_NEXT_NUMBER = {False: _next_number(sqlite.insert), True: _next_number(postgresql.insert)}
 
 
 async def get_order(

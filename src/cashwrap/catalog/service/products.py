@@ -36,28 +36,19 @@ async def price_of(
 
 async def get_product(session: AsyncSession, tenant: str, product_id: str) -> dict[str, Any]:
     """A product with every shop/locale variant of its content and all its prices."""
-    records = await repository.products_by_id(session, tenant, [product_id])
-    if not records:
+    content = await repository.product_content(session, tenant, product_id)
+    if not content:
         raise NotFound(f"product {product_id!r} does not exist", code="product_not_found")
-    prices = await repository.prices_by_product(session, tenant, [product_id])
+    prices = await repository.product_prices(session, tenant, product_id)
     return {
         "product_id": product_id,
-        "content": [
-            {
-                "shop": record.shop,
-                "locale": record.locale,
-                "title": record.title,
-                "brand": record.brand,
-                "description": record.description,
-            }
-            for record in records
-        ],
+        "content": content,
         "prices": [
             {
-                "pricebook": price.pricebook,
-                "currency": price.currency,
-                "value": to_wire(price.amount, price.currency),
-                "amount_minor": price.amount,
+                "pricebook": price["pricebook"],
+                "currency": price["currency"],
+                "value": to_wire(price["amount"], price["currency"]),
+                "amount_minor": price["amount"],
             }
             for price in prices
         ],

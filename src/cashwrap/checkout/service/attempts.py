@@ -41,7 +41,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.checkout.models import Cart, CheckoutAttempt
-from cashwrap.core import clock
+from cashwrap.core import clock, sql
 from cashwrap.core.errors import Conflict, DomainError, InvalidInput
 from cashwrap.core.ids import new_id
 from cashwrap.core.uow import Database
@@ -153,9 +153,7 @@ async def claim(
 
 async def known(session: AsyncSession, tenant: str, key: str) -> bool:
     """Whether a checkout holds (or held) this key."""
-    connection = await session.connection()
-    found = await connection.execute(_KNOWN, {"tenant": tenant, "key": key})
-    return found.first() is not None
+    return bool(await sql.fetch(session, _KNOWN, {"tenant": tenant, "key": key}))
 
 
 async def set_order_number(
@@ -243,27 +241,26 @@ async def _insert(session: AsyncSession, attempt: Attempt, digest: str) -> bool:
         "created_at": now,
         "updated_at": now,
     }
-    connection = await session.connection()
-    statement = _INSERT[connection.dialect.name == "postgresql"]
-    result = await connection.execute(statement, row)
-    return result.first() is not None
+    statement = _INSERT[session.get_bind().dialect.name == "postgresql"]
+    return bool(await sql.fetch(session, statement, row))
 
 
-def _insert_statement(dialect_insert: Any) -> Any:
-    return (
+def _insert_statement(dialect_insert: Any) -> sql.Statement:
+    return sql.Statement(
         dialect_insert(attempts_table)
-        .values({column.name: bindparam(column.name) for column in attempts_table.columns})
         .on_conflict_do_nothing(index_elements=["tenant", "idempotency_key"])
         .returning(attempts_table.c.id)
     )
 
 
-_KNOWN = select(attempts_table.c.id).where(
-    attempts_table.c.tenant == bindparam("tenant"),
-    attempts_table.c.idempotency_key == bindparam("key"),
+_KNOWN = sql.Statement(
+    select(attempts_table.c.id).where(
+        attempts_table.c.tenant == bindparam("tenant"),
+        attempts_table.c.idempotency_key == bindparam("key"),
+    )
 )
 # Built once: every checkout writes its attempt, then its answer.
-_STORE = (
+_STORE = sql.Statement(
     update(attempts_table)
     .where(attempts_table.c.id == bindparam("attempt_id"), attempts_table.c.state == "in_progress")
     .values(
@@ -315,8 +312,8 @@ async def _store(
     response: dict[str, Any],
     **values: Any,
 ) -> None:
-    connection = await session.connection()
-    await connection.execute(
+    await sql.run(
+        session,
         _STORE,
         {
             "attempt_id": attempt.id,

@@ -41,7 +41,7 @@ from cashwrap.checkout.schemas import (
 from cashwrap.checkout.service import rules
 from cashwrap.config import service as config
 from cashwrap.config.schemas import AssociateAppConfig
-from cashwrap.core import clock, money
+from cashwrap.core import clock, money, sql
 from cashwrap.core.errors import Conflict, InvalidInput, NotFound
 from cashwrap.core.ids import new_id
 from cashwrap.locations import service as locations
@@ -51,13 +51,14 @@ items_table = cast(Table, CartItem.__table__)
 MAX_LINES = 100
 
 # Built once: a cart's lines are read and written on every call of the Associate App.
-_INSERT_CART = insert(carts_table)
-_INSERT_ITEMS = insert(items_table)
-_LOAD_CART = select(carts_table).where(
+_INSERT_CART = sql.Statement(insert(carts_table))
+_INSERT_ITEMS = sql.Statement(insert(items_table))
+_CART = select(carts_table).where(
     carts_table.c.id == bindparam("cart_id"), carts_table.c.tenant == bindparam("tenant")
 )
-_LOAD_CART_FOR_UPDATE = _LOAD_CART.with_for_update()
-_LOAD_ITEMS = (
+_LOAD_CART = sql.Statement(_CART)
+_LOAD_CART_FOR_UPDATE = sql.Statement(_CART.with_for_update())
+_LOAD_ITEMS = sql.Statement(
     select(items_table)
     .where(items_table.c.cart_id == bindparam("cart_id"))
     .order_by(items_table.c.position)
@@ -96,7 +97,7 @@ async def create_cart(
     if not money.is_currency(currency):
         raise InvalidInput(f"currency: {body.currency!r} is not ISO 4217", code="invalid_currency")
     try:
-        store = await locations.get_store(session, tenant, body.channel_id)
+        node = await locations.store_node(session, tenant, body.channel_id)
     except NotFound:
         raise InvalidInput(
             f"channel_id: store {body.channel_id!r} is not known to the platform (import its "
@@ -114,7 +115,7 @@ async def create_cart(
         "channel_id": body.channel_id,
         "channel_type": body.channel_type,
         "currency": currency,
-        "fulfillment_node_id": store.fulfillment_node_id,
+        "fulfillment_node_id": node,
         "customer_id": body.customer_id,
         "customer_email": body.customer_email,
         "customer_name": body.customer_name,
@@ -132,10 +133,8 @@ async def create_cart(
     if body.items:
         app = await config.associate_app(session, tenant)
         lines = await _new_lines(session, tenant, row, app, [], body.items, now)
-    connection = await session.connection()
-    await connection.execute(_INSERT_CART, [row])
-    if lines:
-        await connection.execute(_INSERT_ITEMS, lines)
+    await sql.execute(session, _INSERT_CART, [row])
+    await sql.execute(session, _INSERT_ITEMS, lines)
     return CartRecord(cart=row, items=lines)
 
 
@@ -143,15 +142,12 @@ async def load(
     session: AsyncSession, tenant: str, cart_id: str, *, for_update: bool = False
 ) -> CartRecord:
     """The cart and its lines in order; another tenant's cart is 404 ``cart_not_found``."""
-    connection = await session.connection()
     query = _LOAD_CART_FOR_UPDATE if for_update else _LOAD_CART
-    cart = (
-        (await connection.execute(query, {"cart_id": cart_id, "tenant": tenant})).mappings().first()
-    )
-    if cart is None:
+    carts = await sql.fetch_mappings(session, query, {"cart_id": cart_id, "tenant": tenant})
+    if not carts:
         raise NotFound(f"cart {cart_id} not found", code="cart_not_found")
-    items = (await connection.execute(_LOAD_ITEMS, {"cart_id": cart_id})).mappings().all()
-    return CartRecord(cart=dict(cart), items=[dict(item) for item in items])
+    items = await sql.fetch_mappings(session, _LOAD_ITEMS, {"cart_id": cart_id})
+    return CartRecord(cart=carts[0], items=items)
 
 
 async def update_cart(
@@ -184,8 +180,7 @@ async def add_item(
     _check_open(record)
     app = await config.associate_app(session, tenant)
     lines = await _new_lines(session, tenant, record.cart, app, record.items, [body], clock.now())
-    connection = await session.connection()
-    await connection.execute(_INSERT_ITEMS, lines)
+    await sql.execute(session, _INSERT_ITEMS, lines)
     return str(lines[0]["id"])
 
 

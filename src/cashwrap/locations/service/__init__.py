@@ -16,6 +16,7 @@ from cashwrap.locations.service.locations import (
     known_location_ids,
     list_locations,
     list_stores,
+    store_node,
     update_store,
 )
 from cashwrap.locations.service.reservations import (
@@ -70,6 +71,7 @@ __all__ = [
     "set_stock",
     "settle_order_items",
     "stock_levels",
+    "store_node",
     "unreserve",
     "update_config",
     "update_items",

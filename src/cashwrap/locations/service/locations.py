@@ -35,10 +35,18 @@ class StoreMapping:
 async def get_location(session: AsyncSession, tenant: str, node_id: str) -> FulfillmentLocation:
     location = await session.get(FulfillmentLocation, (tenant, node_id))
     if location is None:
-        raise NotFound(
-            f"fulfillment location {node_id!r} does not exist", code="location_not_found"
-        )
+        raise _unknown(node_id)
     return location
+
+
+async def require_location(session: AsyncSession, tenant: str, node_id: str) -> None:
+    """404 ``location_not_found`` unless the location exists (one indexed read, no ORM)."""
+    if not await repository.location_exists(session, tenant, node_id):
+        raise _unknown(node_id)
+
+
+def _unknown(node_id: str) -> NotFound:
+    return NotFound(f"fulfillment location {node_id!r} does not exist", code="location_not_found")
 
 
 async def known_location_ids(
@@ -95,6 +103,15 @@ async def get_store(session: AsyncSession, tenant: str, store_id: str) -> Fulfil
     if location is None:
         raise NotFound(f"store {store_id!r} does not exist", code="store_not_found")
     return location
+
+
+async def store_node(session: AsyncSession, tenant: str, store_id: str) -> str:
+    """The fulfillment_node_id of a store (one indexed read, no ORM: every new cart asks);
+    404 ``store_not_found``."""
+    node = await repository.node_of_store(session, tenant, store_id)
+    if node is None:
+        raise NotFound(f"store {store_id!r} does not exist", code="store_not_found")
+    return node
 
 
 async def update_store(

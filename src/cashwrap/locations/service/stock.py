@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cashwrap.core import clock
 from cashwrap.core.errors import Conflict, InvalidInput
 from cashwrap.locations import repository
-from cashwrap.locations.service.locations import get_location
+from cashwrap.locations.service.locations import require_location
 
 INSIGHTS_LIMIT = 1000
 
@@ -85,7 +85,7 @@ async def adjust_stock(
     """
     if delta == 0:
         return await on_hand(session, tenant, node_id, product_id)
-    await get_location(session, tenant, node_id)
+    await require_location(session, tenant, node_id)
     moment = clock.now()
     if delta > 0:
         return await repository.add_to_stock(session, tenant, node_id, product_id, delta, moment)

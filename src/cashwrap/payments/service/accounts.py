@@ -17,7 +17,7 @@ from sqlalchemy import RowMapping, Table, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cashwrap.core import clock
+from cashwrap.core import clock, sql
 from cashwrap.core.errors import Conflict
 from cashwrap.core.ids import new_id
 from cashwrap.core.money import to_wire
@@ -36,9 +36,9 @@ T = TypeVar("T")
 accounts_table = cast(Table, PaymentAccount.__table__)
 instruments_table = cast(Table, PaymentInstrument.__table__)
 transactions_table = cast(Table, PaymentTransaction.__table__)
-_INSERT_ACCOUNT = insert(accounts_table)
-_INSERT_INSTRUMENTS = insert(instruments_table)
-_INSERT_TRANSACTIONS = insert(transactions_table)
+_INSERT_ACCOUNT = sql.Statement(insert(accounts_table))
+_INSERT_INSTRUMENTS = sql.Statement(insert(instruments_table))
+_INSERT_TRANSACTIONS = sql.Statement(insert(transactions_table))
 
 
 @dataclass(frozen=True)
@@ -168,17 +168,14 @@ async def open_account(
         "created_at": now,
         "updated_at": now,
     }
-    connection = await session.connection()
     try:
-        await connection.execute(_INSERT_ACCOUNT, [account_row])
+        await sql.execute(session, _INSERT_ACCOUNT, [account_row])
     except IntegrityError:
         raise Conflict(
             f"payment account {account_id} already exists", code="account_exists"
         ) from None
-    if instrument_rows:
-        await connection.execute(_INSERT_INSTRUMENTS, instrument_rows)
-    if authorization_rows or capture_rows:
-        await connection.execute(_INSERT_TRANSACTIONS, authorization_rows + capture_rows)
+    await sql.execute(session, _INSERT_INSTRUMENTS, instrument_rows)
+    await sql.execute(session, _INSERT_TRANSACTIONS, authorization_rows + capture_rows)
     if authorization_rows:
         await outbox.record(
             session,
