@@ -13,8 +13,8 @@ import uuid
 
 def new_id() -> str:
     timestamp_ms = time.time_ns() // 1_000_000 & ((1 << 48) - 1)
-    rand_a = secrets.randbits(12)
-    rand_b = secrets.randbits(62)
+    random = secrets.randbits(74)  # one read of the system's randomness for both fields
+    rand_a, rand_b = random >> 62, random & ((1 << 62) - 1)
     value = timestamp_ms << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
     return str(uuid.UUID(int=value))
 

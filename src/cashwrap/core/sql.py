@@ -267,7 +267,10 @@ async def _driver(session: AsyncSession) -> tuple[Any, Dialect]:
     if found is not None and transaction is not None and found[0] is transaction:
         return found[1], found[2]
     connection = await session.connection()
-    raw = await connection.get_raw_connection()
+    # The pool's proxy of the connection the transaction holds: no I/O to reach it.
+    sync_connection = connection.sync_connection
+    assert sync_connection is not None  # session.connection() returns a started connection
+    raw = sync_connection.connection
     adapted: Any = raw.dbapi_connection
     if getattr(adapted, "_transaction", False) is None:
         await adapted._start_transaction()

@@ -318,17 +318,18 @@ async def notify_dispatchers(session: AsyncSession) -> None:
 
 
 def wake_local_dispatchers_on_commit(session: AsyncSession, *, due: bool = False) -> None:
-    sync_session = session.sync_session
+    info = session.sync_session.info
     if due:
-        sync_session.info[_DUE_PENDING] = True
-    if sync_session.info.get(_WAKE_PENDING):
-        return
-    sync_session.info[_WAKE_PENDING] = True
-    event.listen(sync_session, "after_commit", _after_commit, once=True)
+        info[_DUE_PENDING] = True
+    info[_WAKE_PENDING] = True
 
 
+@event.listens_for(Session, "after_commit")
 def _after_commit(sync_session: Session) -> None:
-    sync_session.info.pop(_WAKE_PENDING, None)
+    # One listener for every session (registering one per transaction cost more than the
+    # rest of this module's work on the hot paths); sessions that recorded nothing pass.
+    if sync_session.info.pop(_WAKE_PENDING, None) is None:
+        return
     due = bool(sync_session.info.pop(_DUE_PENDING, False))
     with _wakers_lock:
         wakers = list(_local_wakers)

@@ -659,7 +659,7 @@ async def take_from_store(
     """Handed-over units left the store: take them off its on-hand stock (never below zero:
     what the customer holds was there, whatever the stock said)."""
     for product_id, units in Counter(product_ids).items():
-        await locations.adjust_stock(session, tenant, node_id, product_id, -units, clamp=True)
+        await locations.take_sold_units(session, tenant, node_id, product_id, units)
 
 
 def _answer(

@@ -43,6 +43,7 @@ from cashwrap.locations.service.stock import (
     on_hand,
     set_stock,
     stock_levels,
+    take_sold_units,
 )
 
 __all__ = [
@@ -72,6 +73,7 @@ __all__ = [
     "settle_order_items",
     "stock_levels",
     "store_node",
+    "take_sold_units",
     "unreserve",
     "update_config",
     "update_items",

@@ -372,7 +372,8 @@ def _fingerprint(*parts: Any) -> str:
 
 
 def _display_id() -> str:
-    return "".join(secrets.choice(_DISPLAY_ALPHABET) for _ in range(8))
+    # One read of the system's randomness; 32 letters divide 256, so every letter is as likely.
+    return "".join(_DISPLAY_ALPHABET[byte % 32] for byte in secrets.token_bytes(8))
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -103,6 +103,17 @@ async def adjust_stock(
     return value
 
 
+async def take_sold_units(
+    session: AsyncSession, tenant: str, node_id: str, product_id: str, units: int
+) -> None:
+    """Units handed over at a store's till left it: off its on-hand stock, never below zero
+    (what the customer holds was there, whatever the stock said). The sale's cart names the
+    store, so the location is not looked up again (one statement: every sale runs it)."""
+    await repository.remove_from_stock(
+        session, tenant, node_id, product_id, units, clock.now(), clamp=True
+    )
+
+
 async def atp_from_stock(
     session: AsyncSession,
     tenant: str,
