@@ -44,8 +44,8 @@ What the figures taught (three calls a sale, same machine, other work running on
   by asyncpg in the session's transaction), multi-row INSERTs, one guarded UPDATE compiled per
   table for status moves: the sale's transaction executes 16 statements instead of 24 and the
   CPU of a sale (in process, one at a time) fell by about a third; against the fairer floor
-  the platform reaches 23 % (61.8–65.9 orders/s, p99 550–574 ms on a
-  slow day), the previous version 15 % (46.7 orders/s) the same day.
+  the platform reaches 22–23 % (61.8–89.2 orders/s as the shared machine's speed varied),
+  24–28 % with two processes, where the previous version reached 13–15 % the same days.
 """
 
 from __future__ import annotations

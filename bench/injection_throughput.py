@@ -19,8 +19,8 @@ statements, the ORM's reservation path, the configuration read for every order) 
 configuration cache, the reservation in three Core statements, batched events and Core
 connections brought it to ≈ 6 ms and 18–21 % of the floor; SQLAlchemy's execution of those
 compiled statements was then most of it. Running them on the driver (``cashwrap.core.sql``),
-with multi-row INSERTs and JSON written by orjson, doubled the throughput: 33–38 % of the
-floor, one process using one core.
+with multi-row INSERTs and JSON written by orjson: 28–37 % of the floor with one process and
+34–38 % with two, where the previous version reached 18–20 % and 23–25 % the same days.
 ``CASHWRAP_BENCH_INJECTION_ORDERS`` sets the measured orders (default 4000, after 400 to warm
 up); ``CASHWRAP_BENCH_POSTGRES_URL`` the server (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
