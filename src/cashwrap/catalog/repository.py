@@ -156,17 +156,6 @@ _PRICES = sql.Statement(
 )
 
 
-async def prices_by_product(
-    session: AsyncSession, tenant: str, product_ids: Sequence[str]
-) -> list[ProductPrice]:
-    rows = await session.scalars(
-        select(ProductPrice)
-        .where(ProductPrice.tenant == tenant, ProductPrice.product_id.in_(list(product_ids)))
-        .order_by(ProductPrice.product_id, ProductPrice.pricebook, ProductPrice.currency)
-    )
-    return list(rows)
-
-
 async def some_product_ids(session: AsyncSession, tenant: str, limit: int) -> list[str]:
     rows = await session.scalars(
         select(Product.product_id)

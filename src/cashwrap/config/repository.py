@@ -10,11 +10,12 @@ was not held, and then it reports the lost race instead of overwriting the winne
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,10 +55,7 @@ def _stored(row: ConfigDocument) -> StoredDocument:
 
 async def read(session: AsyncSession, tenant: str, name: str) -> StoredDocument:
     """One document (on the driver: other areas call this on their hot paths)."""
-    rows = await sql.fetch(session, _READ, {"tenant": tenant, "name": name})
-    if not rows:
-        return _unset(name)
-    return _document(name, *rows[0])
+    return (await read_many(session, tenant, [name]))[name]
 
 
 async def read_many(
@@ -65,9 +63,7 @@ async def read_many(
 ) -> dict[str, StoredDocument]:
     """Several documents in one query (for hot paths that need a few); unset ones included."""
     wanted = list(dict.fromkeys(names))
-    statement = _READ_MANY.get(len(wanted))
-    if statement is None:
-        statement = _READ_MANY[len(wanted)] = sql.Statement(_read_many(len(wanted)))
+    statement = _read_many(len(wanted))
     values = {"tenant": tenant} | {f"name_{index}": name for index, name in enumerate(wanted)}
     found = {name: _unset(name) for name in wanted}
     for name, *stored in await sql.fetch(session, statement, values):
@@ -84,29 +80,21 @@ def _document(
     return StoredDocument(name, value, version, moment, updated_by)
 
 
-def _read_many(count: int) -> Select[tuple[str, Any, int, datetime, str | None]]:
-    return select(
-        ConfigDocument.name,
-        ConfigDocument.value,
-        ConfigDocument.version,
-        ConfigDocument.updated_at,
-        ConfigDocument.updated_by,
-    ).where(
-        ConfigDocument.tenant == bindparam("tenant"),
-        ConfigDocument.name.in_([bindparam(f"name_{index}") for index in range(count)]),
+@functools.cache
+def _read_many(count: int) -> sql.Statement:
+    """The documents of a tenant by name: one statement per number of names, compiled once."""
+    return sql.Statement(
+        select(
+            ConfigDocument.name,
+            ConfigDocument.value,
+            ConfigDocument.version,
+            ConfigDocument.updated_at,
+            ConfigDocument.updated_by,
+        ).where(
+            ConfigDocument.tenant == bindparam("tenant"),
+            ConfigDocument.name.in_([bindparam(f"name_{index}") for index in range(count)]),
+        )
     )
-
-
-# Built once (hot paths): a document, and a few documents (one statement per count).
-_READ = sql.Statement(
-    select(
-        ConfigDocument.value,
-        ConfigDocument.version,
-        ConfigDocument.updated_at,
-        ConfigDocument.updated_by,
-    ).where(ConfigDocument.tenant == bindparam("tenant"), ConfigDocument.name == bindparam("name"))
-)
-_READ_MANY: dict[int, sql.Statement] = {}
 
 
 async def read_prefixed(session: AsyncSession, tenant: str, prefix: str) -> list[StoredDocument]:

@@ -255,7 +255,7 @@ def _affected(status: str) -> int:
 
 async def _driver(session: AsyncSession) -> tuple[Any, Dialect]:
     """The driver connection of the session's transaction, begun if it was not yet; kept in
-    the session for the rest of that transaction (finding it costs two greenlet switches).
+    the session for the rest of that transaction (finding it costs a greenlet switch).
 
     SQLAlchemy's asyncpg adapter sends ``BEGIN`` only before its first statement; a statement
     sent around it first would run outside the transaction, so it is begun here. SQLite's

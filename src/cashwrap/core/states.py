@@ -8,6 +8,7 @@ into a 409 instead of letting it overwrite the winner's move.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -73,27 +74,17 @@ async def transition(
         )
 
 
-_UPDATES: dict[tuple[str, str, tuple[str, ...]], sql.Statement] = {}
-
-
+@functools.cache
 def _guarded_update(table: Table, status_column: str, columns: tuple[str, ...]) -> sql.Statement:
     """``UPDATE … SET <columns> WHERE id = :row_id AND <status> = :current``, built and compiled
     once per table and set of columns (statuses move on every hot path)."""
-    key = (table.name, status_column, columns)
-    found = _UPDATES.get(key)
-    if found is None:
-        found = sql.Statement(
-            update(table)
-            .where(
-                table.c.id == bindparam("row_id"),
-                table.c[status_column] == bindparam("current"),
-            )
-            .values(
-                {
-                    column: bindparam(f"new_{column}", type_=table.c[column].type)
-                    for column in columns
-                }
-            )
+    return sql.Statement(
+        update(table)
+        .where(
+            table.c.id == bindparam("row_id"),
+            table.c[status_column] == bindparam("current"),
         )
-        _UPDATES[key] = found
-    return found
+        .values(
+            {column: bindparam(f"new_{column}", type_=table.c[column].type) for column in columns}
+        )
+    )

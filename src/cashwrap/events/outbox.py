@@ -14,6 +14,7 @@ polls, so a lost notification delays an event by at most the poll interval.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -57,7 +58,7 @@ async def record(
     replay and every integration. ``payload.logical_timestamp`` left at ``None`` is filled with
     the next value of the entity's counter (an upsert that holds the counter's row until the
     transaction ends, so two transactions that record events of the same entity take turns and
-    get increasing values). Nothing is flushed through the ORM: three Core statements.
+    get increasing values). Written as a batch of one (:func:`batched`): three statements.
     """
     if not tenant:
         raise ValueError("record() needs the tenant")
@@ -66,52 +67,9 @@ async def record(
     deferred: list[_Deferred] | None = session.sync_session.info.get(_BATCH)
     if deferred is not None:
         return _defer(deferred, tenant, payload, entity_type, entity_id)
-    event_id = new_id()
-    recorded_at = clock.now()
-    logical_timestamp = payload.logical_timestamp
-    if logical_timestamp is None:
-        logical_timestamp = await _next_logical_timestamp(session, tenant, entity_type, entity_id)
-    data = payload.model_dump(mode="json")
-    data["logical_timestamp"] = logical_timestamp
-    body = encode_envelope(
-        tenant=tenant,
-        name=payload.name,
-        published_at=clock.isoformat(recorded_at),
-        payload=data,
-        event_id=event_id,
-        version=payload.version,
-    )
-    await sql.execute(
-        session,
-        _INSERT_EVENT,
-        [
-            {
-                "id": event_id,
-                "tenant": tenant,
-                "name": payload.name,
-                "version": payload.version,
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "logical_timestamp": logical_timestamp,
-                "body": body,
-                "created_at": recorded_at,
-            }
-        ],
-    )
-    await sql.execute(
-        session,
-        _INSERT_OUTBOX,
-        [
-            {
-                "event_id": event_id,
-                "tenant": tenant,
-                "name": payload.name,
-                "body": body,
-                "created_at": recorded_at,
-            }
-        ],
-    )
-    wake_local_dispatchers_on_commit(session)
+    alone: list[_Deferred] = []
+    event_id = _defer(alone, tenant, payload, entity_type, entity_id)
+    await _write_batch(session, alone)
     return event_id
 
 
@@ -255,54 +213,38 @@ def encode_envelope(
     return orjson.dumps(envelope).decode()
 
 
-async def _next_logical_timestamp(
-    session: AsyncSession, tenant: str, entity_type: str, entity_id: str
-) -> int:
-    statement = _advance(session.get_bind().dialect.name == "postgresql", 1)
-    ((*_, value),) = await sql.fetch(
-        session,
-        statement,
-        {"tenant_0": tenant, "entity_type_0": entity_type, "entity_id_0": entity_id, "value_0": 1},
-    )
-    return int(value)
-
-
+@functools.cache
 def _advance(postgres: bool, count: int) -> sql.Statement:
     """``INSERT … VALUES`` (``count`` entities) ``ON CONFLICT DO UPDATE SET value = value +
     excluded.value RETURNING`` each entity's new value; one statement per dialect and count."""
-    found = _ADVANCE.get((postgres, count))
-    if found is None:
-        dialect_insert = postgresql.insert if postgres else sqlite.insert
-        upsert = dialect_insert(event_entity_clocks).values(
-            [
-                {
-                    "tenant": bindparam(f"tenant_{index}"),
-                    "entity_type": bindparam(f"entity_type_{index}"),
-                    "entity_id": bindparam(f"entity_id_{index}"),
-                    "value": bindparam(f"value_{index}"),
-                }
-                for index in range(count)
-            ]
+    dialect_insert = postgresql.insert if postgres else sqlite.insert
+    upsert = dialect_insert(event_entity_clocks).values(
+        [
+            {
+                "tenant": bindparam(f"tenant_{index}"),
+                "entity_type": bindparam(f"entity_type_{index}"),
+                "entity_id": bindparam(f"entity_id_{index}"),
+                "value": bindparam(f"value_{index}"),
+            }
+            for index in range(count)
+        ]
+    )
+    return sql.Statement(
+        upsert.on_conflict_do_update(
+            index_elements=["tenant", "entity_type", "entity_id"],
+            set_={"value": event_entity_clocks.c.value + upsert.excluded.value},
+        ).returning(
+            event_entity_clocks.c.tenant,
+            event_entity_clocks.c.entity_type,
+            event_entity_clocks.c.entity_id,
+            event_entity_clocks.c.value,
         )
-        found = sql.Statement(
-            upsert.on_conflict_do_update(
-                index_elements=["tenant", "entity_type", "entity_id"],
-                set_={"value": event_entity_clocks.c.value + upsert.excluded.value},
-            ).returning(
-                event_entity_clocks.c.tenant,
-                event_entity_clocks.c.entity_type,
-                event_entity_clocks.c.entity_id,
-                event_entity_clocks.c.value,
-            )
-        )
-        _ADVANCE[(postgres, count)] = found
-    return found
+    )
 
 
 # Built once: constructing a statement per call costs more Python time than executing it.
 _INSERT_EVENT = sql.Statement(insert(event_records))
 _INSERT_OUTBOX = sql.Statement(insert(event_outbox))
-_ADVANCE: dict[tuple[bool, int], sql.Statement] = {}
 _BATCH = "cashwrap.events.batch"
 
 

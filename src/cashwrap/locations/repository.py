@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, case, func, select, update
+from sqlalchemy import Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -233,16 +234,16 @@ async def available_units(
     """product_id → on-hand minus active reservations at ``node`` (rows that exist), in one
     query; the stock rows are locked ``FOR UPDATE`` on PostgreSQL, in key order."""
     products = list(product_ids)
-    statement = _AVAILABLE.get(len(products))
-    if statement is None:
-        statement = _AVAILABLE[len(products)] = sql.Statement(_available_units(len(products)))
+    statement = _available_units(len(products))
     values: dict[str, Any] = {"tenant": tenant, "node": node, "moment": moment}
     values.update((f"product_{index}", product) for index, product in enumerate(products))
     rows = await sql.fetch(session, statement, values)
     return {product: max(0, int(units)) for product, units in rows}
 
 
-def _available_units(count: int) -> Select[tuple[str, int]]:
+@functools.cache
+def _available_units(count: int) -> sql.Statement:
+    """One statement per number of products, compiled once each (the injection hot path)."""
     held = (
         select(func.count())
         .where(
@@ -254,7 +255,7 @@ def _available_units(count: int) -> Select[tuple[str, int]]:
         )
         .scalar_subquery()
     )
-    return (
+    return sql.Statement(
         select(STOCK.c.product_id, STOCK.c.on_hand - held)
         .where(
             STOCK.c.tenant == bindparam("tenant"),
@@ -264,10 +265,6 @@ def _available_units(count: int) -> Select[tuple[str, int]]:
         .order_by(STOCK.c.product_id)
         .with_for_update(of=STOCK)  # SQLite renders nothing: its writers take turns anyway
     )
-
-
-# One statement per number of products, compiled once each (the injection hot path).
-_AVAILABLE: dict[int, sql.Statement] = {}
 
 
 async def active_reservation_counts(

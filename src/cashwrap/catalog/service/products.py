@@ -28,9 +28,9 @@ async def price_of(
     session: AsyncSession, tenant: str, product_id: str, *, pricebook: str, currency: str
 ) -> int | None:
     """The price in minor units, or None when the pricebook has none in that currency."""
-    for price in await repository.prices_by_product(session, tenant, [product_id]):
-        if price.pricebook == pricebook and price.currency == currency.upper():
-            return price.amount
+    for price in await repository.product_prices(session, tenant, product_id):
+        if price["pricebook"] == pricebook and price["currency"] == currency.upper():
+            return int(price["amount"])
     return None
 
 
