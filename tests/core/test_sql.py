@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, insert, literal, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.core import clock, sql
 from cashwrap.core.uow import Database
@@ -133,5 +134,105 @@ def test_many_rows_are_written_in_multi_row_inserts_all_of_them(database_url: st
             written = await sql.execute(session, _INSERT, [record(tenant, name) for name in names])
         assert written == count
         assert await stored(database, tenant) == names
+
+    run(database_url, work)
+
+
+def test_a_statement_alone_commits_by_itself_while_a_transaction_stays_open(
+    database_url: str,
+) -> None:
+    returning = sql.Statement(insert(INJECTIONS).returning(INJECTIONS.c.external_id))
+
+    async def work(database: Database, tenant: str) -> None:
+        if database.is_sqlite:
+            # One writer at a time: a statement alone waits for an open write transaction.
+            assert await sql.fetch_alone(database.engine, returning, record(tenant, "A")) == [
+                ("A",)
+            ]
+            assert await stored(database, tenant) == ["A"]
+            return
+        async with database.transaction() as session:
+            await sql.execute(session, _INSERT, [record(tenant, "B")])
+            written = await sql.fetch_alone(database.engine, returning, record(tenant, "A"))
+            assert written == [("A",)]
+            # Committed at once: another connection sees it before the transaction ends.
+            assert await stored(database, tenant) == ["A"]
+        assert await stored(database, tenant) == ["A", "B"]
+        with pytest.raises(IntegrityError):
+            await sql.fetch_alone(database.engine, returning, record(tenant, "A"))
+
+    run(database_url, work)
+
+
+# --- inserts sent later ------------------------------------------------------------------------
+
+_ONE = sql.Statement(select(literal(1)))
+
+
+def test_rows_sent_later_are_committed_and_read_back_in_the_transaction(database_url: str) -> None:
+    async def work(database: Database, tenant: str) -> None:
+        async with database.transaction() as session:
+            await sql.insert_later(session, _INSERT, [record(tenant, "A"), record(tenant, "B")])
+            # A driver statement on the same table, and an ORM query, find them.
+            assert await sql.fetch(session, _BY_KEY, {"tenant": tenant, "external_id": "A"})
+            await sql.insert_later(session, _INSERT, [record(tenant, "C")])
+            found = await session.scalars(
+                select(INJECTIONS.c.external_id).where(INJECTIONS.c.tenant == tenant)
+            )
+            assert sorted(found) == ["A", "B", "C"]
+            # Waiting at the commit: sent before it.
+            await sql.insert_later(session, _INSERT, [record(tenant, "D")])
+            assert await sql.fetch(session, _ONE) == [(1,)]
+            await sql.insert_later(session, _INSERT, [record(tenant, "E")])
+        assert await stored(database, tenant) == ["A", "B", "C", "D", "E"]
+
+    run(database_url, work)
+
+
+def test_rows_sent_later_roll_back_with_the_transaction_not_with_a_savepoint(
+    database_url: str,
+) -> None:
+    async def work(database: Database, tenant: str) -> None:
+        async def queue_then_fail() -> None:
+            async with database.transaction() as session:
+                await sql.insert_later(session, _INSERT, [record(tenant, "A")])
+                raise RuntimeError("the handler failed after queueing")
+
+        with pytest.raises(RuntimeError):
+            await queue_then_fail()
+        assert await stored(database, tenant) == []
+
+        async def queue_in_a_savepoint_then_fail(session: AsyncSession) -> None:
+            async with session.begin_nested():
+                await sql.insert_later(session, _INSERT, [record(tenant, "C")])
+                raise RuntimeError("the savepoint rolls back")
+
+        async with database.transaction() as session:
+            await sql.insert_later(session, _INSERT, [record(tenant, "B")])
+            with pytest.raises(RuntimeError):
+                await queue_in_a_savepoint_then_fail(session)
+        # Queued before the savepoint: kept; queued inside it: gone with it.
+        assert await stored(database, tenant) == ["B"]
+
+    run(database_url, work)
+
+
+def test_a_violation_by_a_row_sent_later_is_not_the_next_statements_integrity_error(
+    database_url: str,
+) -> None:
+    async def work(database: Database, tenant: str) -> None:
+        async with database.transaction() as session:
+            await sql.execute(session, _INSERT, [record(tenant, "A")])
+
+        async def queue_a_duplicate() -> None:
+            async with database.transaction() as session:
+                await sql.insert_later(session, _INSERT, [record(tenant, "A")])
+                await sql.fetch(session, _ONE)
+
+        with pytest.raises(DBAPIError) as raised:
+            await queue_a_duplicate()
+        # A caller catching IntegrityError for its own statement must not take this for its own.
+        assert not isinstance(raised.value, IntegrityError)
+        assert await stored(database, tenant) == ["A"]
 
     run(database_url, work)

@@ -15,22 +15,33 @@ Errors keep SQLAlchemy's kinds: a constraint violation raises
 
 Rules for statements run here: no expanding ``IN`` lists (give one bind parameter per value) and
 no Python-side column defaults (every row names its values) — both are refused when compiled.
+
+**Inserts sent later** (:func:`insert_later`): rows nobody reads back in the transaction and
+whose failure no caller handles (an order's items, its events) wait on the connection and go
+with the next statement — on PostgreSQL inside it, as data-modifying ``WITH`` parts, so a
+sale's or an injection's rows cost a few round trips instead of one per table. Whatever runs
+next on the connection sends them first (any SQLAlchemy statement, a savepoint, the commit);
+a rollback drops them with the rest, the rollback of a savepoint those queued inside it.
 """
 
 from __future__ import annotations
 
+import functools
+import re
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 import asyncpg
-from sqlalchemy import bindparam, exc
-from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, event, exc
+from sqlalchemy.engine import Connection, Dialect, Engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, UpdateBase
+from sqlalchemy.sql.util import find_tables
+from sqlalchemy.util import await_only
 
 _DRIVER = "cashwrap.core.sql.driver"
 
@@ -94,6 +105,12 @@ class Statement:
 
     def __init__(self, statement: ClauseElement) -> None:
         self.statement = statement
+        self.tables = frozenset(
+            table.name
+            for table in find_tables(statement, include_crud=True, include_joins=True)
+            if isinstance(table, Table)
+        )
+        """The tables it reads or writes: waiting inserts into one of them are sent before it."""
         self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
         self._rows: dict[tuple[str, tuple[str, ...], int], _CompiledRows] = {}
 
@@ -175,26 +192,145 @@ async def execute(
     """
     if not rows:
         return 0
-    driver, dialect = await _driver(session)
-    keys = tuple(rows[0])
-    if len(rows) > 1 and isinstance(statement.statement, Insert):
+    driver, dialect, later = await _driver(session)
+    if isinstance(statement.statement, Insert):
         affected = 0
-        for start in range(0, len(rows), ROWS_PER_INSERT):
-            chunk = rows[start : start + ROWS_PER_INSERT]
-            many = statement.compiled_rows(dialect, keys, len(chunk))
-            affected += await _run(driver, many.sql, [many.arguments(chunk)])
+        for part in _insert_parts(statement, dialect, rows):
+            joined, values, owner = await later.joined(driver, part.sql, part.arguments, statement)
+            affected += await _run(driver, joined, [values], owner=owner)
         return affected
-    compiled = statement.compiled(dialect, keys)
+    await later.send(driver)
+    compiled = statement.compiled(dialect, tuple(rows[0]))
     return await _run(driver, compiled.sql, [compiled.arguments(row) for row in rows])
+
+
+async def insert_later(
+    session: AsyncSession, statement: Statement, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """Queue ``rows`` of an ``INSERT`` to go with the next statement of the transaction (see
+    the module): for rows nothing reads back before the commit and whose failure would be a
+    bug, not an answer (a constraint violation there is a :class:`sqlalchemy.exc.DBAPIError`
+    to whoever sends them)."""
+    if not rows:
+        return
+    _, dialect, later = await _driver(session)
+    later.parts.extend(_insert_parts(statement, dialect, rows))
+
+
+def _insert_parts(
+    statement: Statement, dialect: Dialect, rows: Sequence[Mapping[str, Any]]
+) -> list[_Part]:
+    """One ``(sql, arguments)`` per multi-row ``INSERT`` of up to :data:`ROWS_PER_INSERT` rows."""
+    keys = tuple(rows[0])
+    if len(rows) == 1:
+        compiled = statement.compiled(dialect, keys)
+        return [_Part(compiled.sql, list(compiled.arguments(rows[0])), statement.tables)]
+    parts = []
+    for start in range(0, len(rows), ROWS_PER_INSERT):
+        chunk = rows[start : start + ROWS_PER_INSERT]
+        many = statement.compiled_rows(dialect, keys, len(chunk))
+        parts.append(_Part(many.sql, many.arguments(chunk), statement.tables))
+    return parts
+
+
+@dataclass(frozen=True)
+class _Part:
+    sql: str
+    arguments: list[Any]
+    tables: frozenset[str]
+
+
+@dataclass
+class _Later:
+    """The inserts waiting on one connection, in the order they were queued."""
+
+    parts: list[_Part]
+    postgres: bool
+
+    async def joined(
+        self, driver: Any, sql: str, arguments: Sequence[Any], statement: Statement
+    ) -> tuple[str, list[Any], str | None]:
+        """``sql`` with the waiting inserts as ``WITH`` parts when it can carry them (else they
+        are sent first): what to run, its arguments, and — when it carries them — the table
+        whose constraint violations are the caller's (``""``: none).
+
+        A statement that reads or writes a table with waiting rows does not carry them: the
+        parts of one statement do not see each other's rows.
+        """
+        if self.parts:
+            merged = None
+            if self.postgres and not any(part.tables & statement.tables for part in self.parts):
+                merged = _merged(tuple(part.sql for part in self.parts), sql)
+            if merged is not None:
+                carried = [value for part in self.parts for value in part.arguments]
+                self.parts.clear()
+                return merged, carried + list(arguments), _table_of(statement)
+            await self.send(driver)
+        return sql, list(arguments), None
+
+    async def send(self, driver: Any) -> None:
+        """Send the waiting inserts now: one statement on PostgreSQL."""
+        if not self.parts:
+            return
+        parts, self.parts = self.parts, []
+        if self.postgres and len(parts) > 1:
+            merged = _merged(tuple(part.sql for part in parts[:-1]), parts[-1].sql)
+            if merged is not None:
+                arguments = [value for part in parts for value in part.arguments]
+                await _run(driver, merged, [arguments], owner="")
+                return
+        for part in parts:
+            await _run(driver, part.sql, [part.arguments], owner="")
+
+
+def _table_of(statement: Statement) -> str:
+    if not isinstance(statement.statement, UpdateBase):
+        return ""
+    return str(getattr(statement.statement.table, "name", ""))
+
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+@functools.lru_cache(maxsize=512)
+def _merged(parts: tuple[str, ...], main: str) -> str | None:
+    """PostgreSQL: ``main`` with ``parts`` (INSERTs) as data-modifying ``WITH`` parts, their
+    ``$n`` placeholders numbered in sequence; None when a text could make that unsafe (a
+    quoted literal, a recursive ``WITH``)."""
+    if any("'" in text or "$$" in text for text in (*parts, main)):
+        return None
+    if main.startswith("WITH RECURSIVE"):
+        return None
+    offset = 0
+    ctes = []
+    for index, part in enumerate(parts):
+        ctes.append(f"cashwrap_later_{index} AS ({_renumbered(part, offset)})")
+        offset += _parameter_count(part)
+    body = _renumbered(main, offset)
+    if body.startswith("WITH "):
+        return "WITH " + ", ".join(ctes) + ", " + body[len("WITH ") :]
+    return "WITH " + ", ".join(ctes) + " " + body
+
+
+def _parameter_count(sql: str) -> int:
+    return max((int(number) for number in _PLACEHOLDER.findall(sql)), default=0)
+
+
+def _renumbered(sql: str, offset: int) -> str:
+    if not offset:
+        return sql
+    return _PLACEHOLDER.sub(lambda found: f"${int(found.group(1)) + offset}", sql)
 
 
 async def run(
     session: AsyncSession, statement: Statement, values: Mapping[str, Any] | None = None
 ) -> int:
     """Run ``statement`` once (an ``UPDATE``, a ``DELETE``); the number of rows it affected."""
-    driver, dialect = await _driver(session)
+    driver, dialect, later = await _driver(session)
     compiled = statement.compiled(dialect)
-    return await _run(driver, compiled.sql, [compiled.arguments(values or {})])
+    arguments = compiled.arguments(values or {})
+    joined, values_, owner = await later.joined(driver, compiled.sql, arguments, statement)
+    return await _run(driver, joined, [values_], owner=owner)
 
 
 async def fetch(
@@ -214,23 +350,55 @@ async def fetch_mappings(
     return [dict(zip(compiled.columns, compiled.row(row), strict=True)) for row in raw]
 
 
+async def fetch_alone(
+    engine: AsyncEngine, statement: Statement, values: Mapping[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """As :func:`fetch`, but outside any transaction: the statement commits by itself.
+
+    One round trip where a transaction of its own costs three (``BEGIN``, the statement,
+    ``COMMIT``) and a session; for a single statement that must not wait for a longer
+    transaction, such as taking the next number of a counter.
+    """
+    async with engine.connect() as connection:
+        # The driver connection as the pool hands it out: no transaction is begun on it, so
+        # the driver runs the statement in autocommit; returning it to the pool sends nothing.
+        raw = await connection.get_raw_connection()
+        driver: Any = raw.driver_connection
+        compiled = statement.compiled(connection.dialect, _insert_keys(statement, values))
+        found = await _fetch_on(driver, compiled.sql, compiled.arguments(values or {}))
+        return [compiled.row(row) for row in found]
+
+
 async def _fetch(
     session: AsyncSession, statement: Statement, values: Mapping[str, Any] | None
 ) -> tuple[_Compiled, Sequence[Sequence[Any]]]:
-    driver, dialect = await _driver(session)
-    keys = tuple(values) if isinstance(statement.statement, Insert) and values else ()
-    compiled = statement.compiled(dialect, keys)
-    arguments = compiled.arguments(values or {})
+    driver, dialect, later = await _driver(session)
+    compiled = statement.compiled(dialect, _insert_keys(statement, values))
+    sql, arguments, owner = await later.joined(
+        driver, compiled.sql, compiled.arguments(values or {}), statement
+    )
+    return compiled, await _fetch_on(driver, sql, arguments, owner=owner)
+
+
+def _insert_keys(statement: Statement, values: Mapping[str, Any] | None) -> tuple[str, ...]:
+    return tuple(values) if isinstance(statement.statement, Insert) and values else ()
+
+
+async def _fetch_on(
+    driver: Any, sql: str, arguments: Sequence[Any], *, owner: str | None = None
+) -> Sequence[Sequence[Any]]:
     try:
         if isinstance(driver, asyncpg.Connection):
-            return compiled, await driver.fetch(compiled.sql, *arguments)
-        async with driver.execute(compiled.sql, arguments) as cursor:
-            return compiled, list(await cursor.fetchall())
+            return cast(Sequence[Sequence[Any]], await driver.fetch(sql, *arguments))
+        async with driver.execute(sql, arguments) as cursor:
+            return list(await cursor.fetchall())
     except (asyncpg.PostgresError, sqlite3.Error) as error:
-        raise _translated(error, compiled.sql, [arguments]) from error
+        raise _translated(error, sql, [arguments], owner) from error
 
 
-async def _run(driver: Any, sql: str, arguments: list[Sequence[Any]]) -> int:
+async def _run(
+    driver: Any, sql: str, arguments: list[Sequence[Any]], *, owner: str | None = None
+) -> int:
     try:
         if isinstance(driver, asyncpg.Connection):
             if len(arguments) == 1:
@@ -244,7 +412,7 @@ async def _run(driver: Any, sql: str, arguments: list[Sequence[Any]]) -> int:
         async with driver.executemany(sql, arguments) as cursor:
             return int(cursor.rowcount)
     except (asyncpg.PostgresError, sqlite3.Error) as error:
-        raise _translated(error, sql, arguments) from error
+        raise _translated(error, sql, arguments, owner) from error
 
 
 def _affected(status: str) -> int:
@@ -253,19 +421,22 @@ def _affected(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-async def _driver(session: AsyncSession) -> tuple[Any, Dialect]:
-    """The driver connection of the session's transaction, begun if it was not yet; kept in
-    the session for the rest of that transaction (finding it costs a greenlet switch).
+async def _driver(session: AsyncSession) -> tuple[Any, Dialect, _Later]:
+    """The driver connection of the session's transaction, begun if it was not yet, and the
+    inserts waiting on it; kept in the session for the rest of that transaction (finding them
+    costs a greenlet switch).
 
     SQLAlchemy's asyncpg adapter sends ``BEGIN`` only before its first statement; a statement
     sent around it first would run outside the transaction, so it is begun here. SQLite's
     ``BEGIN IMMEDIATE`` is sent when the session takes its connection (see ``core.db``).
     """
     sync_session = session.sync_session
-    transaction = sync_session.get_transaction()
+    # The innermost transaction: inside a savepoint block the session is asked again, which
+    # sends its SAVEPOINT (SQLAlchemy sends it when the block first needs the connection).
+    transaction = sync_session.get_nested_transaction() or sync_session.get_transaction()
     found = sync_session.info.get(_DRIVER)
     if found is not None and transaction is not None and found[0] is transaction:
-        return found[1], found[2]
+        return found[1], found[2], found[3]
     connection = await session.connection()
     # The pool's proxy of the connection the transaction holds: no I/O to reach it.
     sync_connection = connection.sync_connection
@@ -274,14 +445,66 @@ async def _driver(session: AsyncSession) -> tuple[Any, Dialect]:
     adapted: Any = raw.dbapi_connection
     if getattr(adapted, "_transaction", False) is None:
         await adapted._start_transaction()
-    found = (sync_session.get_transaction(), raw.driver_connection, connection.dialect)
+    later = _later_on(sync_connection)
+    current = sync_session.get_nested_transaction() or sync_session.get_transaction()
+    found = (current, raw.driver_connection, connection.dialect, later)
     sync_session.info[_DRIVER] = found
-    return found[1], found[2]
+    return found[1], found[2], found[3]
 
 
-def _translated(error: Exception, sql: str, arguments: Sequence[Any]) -> exc.DBAPIError:
+_LATER = "cashwrap.core.sql.later"
+
+
+def _later_on(connection: Connection) -> _Later:
+    """The waiting inserts of a connection (kept with the pooled connection, emptied at every
+    commit and rollback)."""
+    later: _Later | None = connection.info.get(_LATER)
+    if later is None:
+        later = _Later([], connection.dialect.name == "postgresql")
+        connection.info[_LATER] = later
+    return later
+
+
+def _send_waiting(connection: Connection) -> None:
+    later: _Later | None = connection.info.get(_LATER)
+    if later is not None and later.parts:
+        # SQLAlchemy runs this in the greenlet of an awaited call: the driver can be awaited.
+        await_only(later.send(connection.connection.driver_connection))
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _before_statement(connection: Connection, *_: Any) -> None:
+    # Any statement SQLAlchemy sends (a query, a savepoint) comes after the waiting inserts.
+    _send_waiting(connection)
+
+
+@event.listens_for(Engine, "commit")
+def _before_commit(connection: Connection) -> None:
+    _send_waiting(connection)
+
+
+@event.listens_for(Engine, "savepoint")
+def _before_savepoint(connection: Connection, _name: str) -> None:
+    # Nothing waits across a savepoint: what waits at its rollback was queued inside it.
+    _send_waiting(connection)
+
+
+@event.listens_for(Engine, "rollback")
+@event.listens_for(Engine, "rollback_savepoint")
+def _on_rollback(connection: Connection, *_: Any) -> None:
+    later: _Later | None = connection.info.get(_LATER)
+    if later is not None:
+        later.parts.clear()
+
+
+def _translated(
+    error: Exception, sql: str, arguments: Sequence[Any], owner: str | None = None
+) -> exc.DBAPIError:
+    """SQLAlchemy's kind of ``error``. ``owner``: the statement carried waiting inserts, and
+    only a violation on this table is an :class:`~sqlalchemy.exc.IntegrityError` its caller
+    may answer; one of theirs is a plain :class:`~sqlalchemy.exc.DBAPIError`."""
     integrity = isinstance(
         error, asyncpg.IntegrityConstraintViolationError | sqlite3.IntegrityError
-    )
+    ) and (owner is None or getattr(error, "table_name", None) == owner)
     kind = exc.IntegrityError if integrity else exc.DBAPIError
     return kind(sql, list(arguments), error)

@@ -186,8 +186,9 @@ async def _write_batch(session: AsyncSession, pending: list[_Deferred]) -> None:
                 "created_at": item.recorded_at,
             }
         )
-    await sql.execute(session, _INSERT_EVENT, events)
-    await sql.execute(session, _INSERT_OUTBOX, queued)
+    # Sent with the transaction's next statement: nothing reads them back before the commit.
+    await sql.insert_later(session, _INSERT_EVENT, events)
+    await sql.insert_later(session, _INSERT_OUTBOX, queued)
     wake_local_dispatchers_on_commit(session)
 
 

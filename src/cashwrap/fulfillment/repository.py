@@ -26,8 +26,8 @@ async def insert_requests(
 ) -> None:
     """One batch per table, on the driver (:mod:`cashwrap.core.sql`: the injection and
     checkout hot paths)."""
-    await sql.execute(session, _INSERT_REQUESTS, requests)
-    await sql.execute(session, _INSERT_ITEMS, items)
+    await sql.insert_later(session, _INSERT_REQUESTS, requests)
+    await sql.insert_later(session, _INSERT_ITEMS, items)
 
 
 async def request_row(

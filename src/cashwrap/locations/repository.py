@@ -319,13 +319,13 @@ async def active_reservation_items(
 
 
 async def insert_reservations(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
-    await sql.execute(session, _INSERT_RESERVATIONS, rows)
+    await sql.insert_later(session, _INSERT_RESERVATIONS, rows)
 
 
 async def insert_reservation_items(
     session: AsyncSession, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    await sql.execute(session, _INSERT_ITEMS, rows)
+    await sql.insert_later(session, _INSERT_ITEMS, rows)
 
 
 async def reservation_items(session: AsyncSession, reservation_id: str) -> list[ReservationItem]:

@@ -18,7 +18,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from cashwrap.core import clock, sql
 from cashwrap.core.errors import Conflict, InvalidTransition, NotFound
@@ -256,7 +256,7 @@ async def place_order(
             f"order number {draft.external_id!r} already exists",
             code="duplicate_order_number",
         ) from None
-    await sql.execute(session, _INSERT_ITEMS, item_rows)
+    await sql.insert_later(session, _INSERT_ITEMS, item_rows)
     if created is not None:
         await outbox.record(
             session,
@@ -317,6 +317,20 @@ async def next_order_number(session: AsyncSession, tenant: str, prefix: str) -> 
     """
     statement = _NEXT_NUMBER[session.get_bind().dialect.name == "postgresql"]
     ((value,),) = await sql.fetch(session, statement, {"tenant": tenant})
+    return order_number(prefix, value)
+
+
+async def reserve_order_number(engine: AsyncEngine, tenant: str) -> int:
+    """The tenant's next counter value, taken by a statement that commits by itself: the
+    counter's row is locked for that one statement, not for the transaction of a whole
+    checkout. A value reserved and never used leaves a gap, which order numbers may have."""
+    statement = _NEXT_NUMBER[engine.dialect.name == "postgresql"]
+    ((value,),) = await sql.fetch_alone(engine, statement, {"tenant": tenant})
+    return int(value)
+
+
+def order_number(prefix: str, value: int) -> str:
+    """A checkout order number: the configured prefix and the counter, six digits at least."""
     return f"{prefix}{value:06d}"
 
 

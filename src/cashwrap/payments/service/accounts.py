@@ -174,8 +174,8 @@ async def open_account(
         raise Conflict(
             f"payment account {account_id} already exists", code="account_exists"
         ) from None
-    await sql.execute(session, _INSERT_INSTRUMENTS, instrument_rows)
-    await sql.execute(session, _INSERT_TRANSACTIONS, authorization_rows + capture_rows)
+    await sql.insert_later(session, _INSERT_INSTRUMENTS, instrument_rows)
+    await sql.insert_later(session, _INSERT_TRANSACTIONS, authorization_rows + capture_rows)
     if authorization_rows:
         await outbox.record(
             session,
