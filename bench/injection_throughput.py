@@ -248,10 +248,10 @@ async def inject(base: str, token: str, count: int) -> tuple[float, list[float]]
 # --- the floor ----------------------------------------------------------------------------------
 
 
-def _insert(table: str, columns: list[str], rows: int) -> str:
+def _insert(table: str, columns: list[str], rows: int, offset: int = 0) -> str:
     width = len(columns)
     values = ", ".join(
-        "(" + ", ".join(f"${row * width + column + 1}" for column in range(width)) + ")"
+        "(" + ", ".join(f"${offset + row * width + column + 1}" for column in range(width)) + ")"
         for row in range(rows)
     )
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {values}"  # noqa: S608 - names from the schema
@@ -261,7 +261,7 @@ _COLUMNS: dict[str, list[str]] = {}
 
 
 class Floor:
-    """The same rows written with asyncpg, 16 connections, one transaction per order."""
+    """The same rows written with asyncpg, 16 connections, one statement per order."""
 
     def __init__(self, pool: Any, tenant: str) -> None:
         self.pool = pool
@@ -294,9 +294,8 @@ class Floor:
         async def worker() -> None:
             async with self.pool.acquire() as connection:
                 while numbers:
-                    number = numbers.pop()
-                    async with connection.transaction():
-                        await _write_order(connection, self.tenant, number)
+                    # One statement is its own transaction: no BEGIN and COMMIT to send.
+                    await _write_order(connection, self.tenant, numbers.pop())
 
         began = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(CONCURRENCY)))
@@ -500,17 +499,26 @@ async def _write_order(connection: Any, tenant: str, number: int) -> None:
          "created_at": now}
         for i, (name, _, _) in enumerate(events)
     ]  # fmt: skip
+    # One statement: every table's rows as a data-modifying WITH part of the clocks' upsert
+    # (fewer round trips than the platform's, which also reads the stock and the record first).
+    parts: list[str] = []
+    arguments: list[Any] = []
     for table, rows in values.items():
         columns = [column for column in _COLUMNS[table] if column in rows[0]]
-        arguments = [row[column] for row in rows for column in columns]
-        await connection.execute(_insert(table, columns, len(rows)), *arguments)
-    await connection.execute(
-        "INSERT INTO event_entity_clocks (tenant, entity_type, entity_id, value) "
-        "VALUES ($1, $2, $3, 1), ($1, $4, $5, 1) "
+        parts.append(f"{table}_rows AS ({_insert(table, columns, len(rows), len(arguments))})")
+        arguments += [row[column] for row in rows for column in columns]
+    first = len(arguments)
+    tenant_, order_, request_ = (f"${first + number}" for number in (1, 3, 5))
+    clocks = (
+        "INSERT INTO event_entity_clocks (tenant, entity_type, entity_id, value) "  # noqa: S608 - placeholders only
+        f"VALUES ({tenant_}, ${first + 2}, {order_}, 1), ({tenant_}, ${first + 4}, {request_}, 1) "
         "ON CONFLICT (tenant, entity_type, entity_id) DO UPDATE "
-        "SET value = event_entity_clocks.value + 1",
-        tenant, "order", order_id, "fulfillment_request", request_id,
-    )  # fmt: skip
+        "SET value = event_entity_clocks.value + 1"
+    )
+    statement = f"WITH {', '.join(parts)} {clocks}"
+    await connection.execute(
+        statement, *arguments, tenant, "order", order_id, "fulfillment_request", request_id
+    )
 
 
 # --- processes and databases --------------------------------------------------------------------
