@@ -8,9 +8,10 @@ In one run, on one fresh PostgreSQL database:
   ``skip_soft_routing_on_injection`` on. 16 clients (aiohttp, keep-alive) POST
   ``/v0/d/fulfill_order``: 3 items each, ``routing_strategy`` ``external`` to a random store, a
   new ``external_id`` every time. Each answer is checked (200, 3 item ids).
-* **floor** — 16 asyncpg connections write, per order, the same rows in one transaction, one
-  multi-row INSERT per table: the injection record, the order, 3 items, the reservation and its
-  3 items, the fulfillment request and its 3 items, 2 events, 2 outbox entries, 2 entity clocks.
+* **floor** — 16 asyncpg connections write, per order, the same rows in one statement (each
+  table's rows a data-modifying ``WITH`` part of the entity clocks' upsert, its own
+  transaction): the injection record, the order, 3 items, the reservation and its 3 items, the
+  fulfillment request and its 3 items, 2 events, 2 outbox entries, 2 entity clocks.
 
 Targets: ≥ 500 orders/s (25 × NewStore's documented 20/s) and ≥ 40 % of the floor.
 
@@ -20,7 +21,12 @@ configuration cache, the reservation in three Core statements, batched events an
 connections brought it to ≈ 6 ms and 18–21 % of the floor; SQLAlchemy's execution of those
 compiled statements was then most of it. Running them on the driver (``cashwrap.core.sql``),
 with multi-row INSERTs and JSON written by orjson: 28–37 % of the floor with one process and
-34–38 % with two, where the previous version reached 18–20 % and 23–25 % the same days.
+34–38 % with two, where the previous version reached 18–20 % and 23–25 % the same days,
+against a floor of one multi-row INSERT per table in a transaction. Sending the rows nothing
+reads back inside the next statement (``cashwrap.core.sql.insert_later``) took the platform to
+7 round trips an order, fewer than that floor's 13, so the floor became one statement an order
+(1.7–1.8 times as fast): 192 / 224 orders/s, 23 % / 26 % of it, where the version before did
+197 / 210 orders/s the same morning (41 % / 46 % of the old floor).
 ``CASHWRAP_BENCH_INJECTION_ORDERS`` sets the measured orders (default 4000, after 400 to warm
 up); ``CASHWRAP_BENCH_POSTGRES_URL`` the server (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
