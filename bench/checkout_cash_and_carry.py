@@ -48,7 +48,7 @@ What the figures taught (three calls a sale, same machine, other work running on
   24–28 % with two processes, where the previous version reached 13–15 % the same days;
 * the order number by one statement that commits by itself, and the rows nothing reads back
   before the commit sent inside the next statement (``cashwrap.core.sql.insert_later``): 25
-  round trips a sale instead of 34; 69.0 orders/s (25 % of a floor that now takes its number
+  round trips a sale instead of 34; 66.3–69.0 orders/s (25–27 % of a floor that now takes its number
   the same way) against 56.8 (24 %) for the version before the same morning — within the
   shared machine's noise; the checkout call's p50 126 ms against 176. Side by side, the
   platform process's CPU a sale: 10.8–12.7 ms against 13.4–14.6.

@@ -25,8 +25,8 @@ with multi-row INSERTs and JSON written by orjson: 28–37 % of the floor with o
 against a floor of one multi-row INSERT per table in a transaction. Sending the rows nothing
 reads back inside the next statement (``cashwrap.core.sql.insert_later``) took the platform to
 7 round trips an order, fewer than that floor's 13, so the floor became one statement an order
-(1.7–1.8 times as fast): 192 / 224 orders/s, 23 % / 26 % of it, where the version before did
-197 / 210 orders/s the same morning (41 % / 46 % of the old floor).
+(1.7–1.9 times as fast): 191–192 / 224–246 orders/s, 22–23 % / 26 % of it, where the version
+before did 197 / 210 orders/s the same morning (41 % / 46 % of the old floor).
 ``CASHWRAP_BENCH_INJECTION_ORDERS`` sets the measured orders (default 4000, after 400 to warm
 up); ``CASHWRAP_BENCH_POSTGRES_URL`` the server (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
