@@ -513,18 +513,15 @@ async def _write_order(connection: Any, tenant: str, number: int) -> None:
         columns = [column for column in _COLUMNS[table] if column in rows[0]]
         parts.append(f"{table}_rows AS ({_insert(table, columns, len(rows), len(arguments))})")
         arguments += [row[column] for row in rows for column in columns]
-    first = len(arguments)
-    tenant_, order_, request_ = (f"${first + number}" for number in (1, 3, 5))
-    clocks = (
-        "INSERT INTO event_entity_clocks (tenant, entity_type, entity_id, value) "  # noqa: S608 - placeholders only
-        f"VALUES ({tenant_}, ${first + 2}, {order_}, 1), ({tenant_}, ${first + 4}, {request_}, 1) "
-        "ON CONFLICT (tenant, entity_type, entity_id) DO UPDATE "
-        "SET value = event_entity_clocks.value + 1"
-    )
-    statement = f"WITH {', '.join(parts)} {clocks}"
-    await connection.execute(
-        statement, *arguments, tenant, "order", order_id, "fulfillment_request", request_id
-    )
+    clocks = [(tenant, "order", order_id, 1), (tenant, "fulfillment_request", request_id, 1)]
+    upsert = (
+        _insert("event_entity_clocks", ["tenant", "entity_type", "entity_id", "value"], 2,
+                len(arguments))
+        + " ON CONFLICT (tenant, entity_type, entity_id) DO UPDATE"
+        " SET value = event_entity_clocks.value + 1"
+    )  # fmt: skip
+    arguments += [value for clock in clocks for value in clock]
+    await connection.execute(f"WITH {', '.join(parts)} {upsert}", *arguments)
 
 
 # --- processes and databases --------------------------------------------------------------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -86,15 +86,21 @@ def test_rows_commit_with_the_session_and_the_orm_reads_them_back(database_url: 
     run(database_url, work)
 
 
+async def fail_after(database: Database, write: Callable[[AsyncSession], Awaitable[Any]]) -> None:
+    """Run ``write`` in a transaction whose handler then fails."""
+
+    async def write_then_fail() -> None:
+        async with database.transaction() as session:
+            await write(session)
+            raise RuntimeError("the handler failed after the write")
+
+    with pytest.raises(RuntimeError):
+        await write_then_fail()
+
+
 def test_rows_roll_back_with_the_session(database_url: str) -> None:
     async def work(database: Database, tenant: str) -> None:
-        async def write_then_fail() -> None:
-            async with database.transaction() as session:
-                await sql.execute(session, _INSERT, [record(tenant, "A")])
-                raise RuntimeError("the handler failed after the write")
-
-        with pytest.raises(RuntimeError):
-            await write_then_fail()
+        await fail_after(database, lambda s: sql.execute(s, _INSERT, [record(tenant, "A")]))
         assert await stored(database, tenant) == []
 
     run(database_url, work)
@@ -193,13 +199,7 @@ def test_rows_sent_later_roll_back_with_the_transaction_not_with_a_savepoint(
     database_url: str,
 ) -> None:
     async def work(database: Database, tenant: str) -> None:
-        async def queue_then_fail() -> None:
-            async with database.transaction() as session:
-                await sql.insert_later(session, _INSERT, [record(tenant, "A")])
-                raise RuntimeError("the handler failed after queueing")
-
-        with pytest.raises(RuntimeError):
-            await queue_then_fail()
+        await fail_after(database, lambda s: sql.insert_later(s, _INSERT, [record(tenant, "A")]))
         assert await stored(database, tenant) == []
 
         async def queue_in_a_savepoint_then_fail(session: AsyncSession) -> None:

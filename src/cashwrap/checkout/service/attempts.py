@@ -151,11 +151,6 @@ async def claim(
         await asyncio.sleep(POLL_SECONDS)
 
 
-async def known(session: AsyncSession, tenant: str, key: str) -> bool:
-    """Whether a checkout holds (or held) this key."""
-    return bool(await sql.fetch(session, _KNOWN, {"tenant": tenant, "key": key}))
-
-
 async def set_order_number(
     session: AsyncSession, attempt: Attempt, number: str, *, write: bool = True
 ) -> Attempt:
@@ -253,12 +248,6 @@ def _insert_statement(dialect_insert: Any) -> sql.Statement:
     )
 
 
-_KNOWN = sql.Statement(
-    select(attempts_table.c.id).where(
-        attempts_table.c.tenant == bindparam("tenant"),
-        attempts_table.c.idempotency_key == bindparam("key"),
-    )
-)
 # Built once: every checkout writes its attempt, then its answer.
 _STORE = sql.Statement(
     update(attempts_table)
