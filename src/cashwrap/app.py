@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 
 from fastapi import FastAPI
@@ -34,7 +34,11 @@ LIFESPAN_PARTS: list[LifespanPart] = [
 ]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, serving_parts: Sequence[LifespanPart] = ()
+) -> FastAPI:
+    """The platform's app. ``serving_parts``: lifespan parts for a serving process only,
+    started after all others (``cashwrap serve`` passes its garbage collection tuning)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
@@ -46,7 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         async with database.transaction() as session:
             app.state.signing_key = settings.secret_key or await tenants.signing_key(session)
         async with AsyncExitStack() as stack:
-            for part in LIFESPAN_PARTS:
+            for part in (*LIFESPAN_PARTS, *serving_parts):
                 await stack.enter_async_context(part(app))
             logger.info("cashwrap started", extra={"database": _redacted(settings.database_url)})
             yield

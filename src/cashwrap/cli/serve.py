@@ -10,8 +10,11 @@ from fastapi import FastAPI
 
 from cashwrap.app import create_app
 from cashwrap.cli.common import DatabaseOption, prepare, settings
-from cashwrap.core import logs
+from cashwrap.core import gc_tuning, logs
 from cashwrap.settings import get_settings
+
+# A serving process runs for long: collect its garbage the cheaper way (see core.gc_tuning).
+SERVING_PARTS = [gc_tuning.lifespan]
 
 
 def serve(
@@ -30,7 +33,7 @@ def serve(
     prepare(current)
     app: FastAPI | str
     if workers == 1:
-        app = create_app(current)
+        app = create_app(current, serving_parts=SERVING_PARTS)
     else:
         # Each worker process builds its app from the environment: pass on what the options
         # changed.
@@ -54,4 +57,4 @@ def worker_app() -> FastAPI:
     """The app of one of several worker processes (the parent has applied the migrations)."""
     current = get_settings()
     logs.configure(current.log_level, as_json=current.log_json)
-    return create_app(current)
+    return create_app(current, serving_parts=SERVING_PARTS)
