@@ -26,7 +26,11 @@ against a floor of one multi-row INSERT per table in a transaction. Sending the 
 reads back inside the next statement (``cashwrap.core.sql.insert_later``) took the platform to
 7 round trips an order, fewer than that floor's 13, so the floor became one statement an order
 (1.7–1.9 times as fast): 191–192 / 224–246 orders/s, 22–23 % / 26 % of it, where the version
-before did 197 / 210 orders/s the same morning (41 % / 46 % of the old floor).
+before did 197 / 210 orders/s the same morning (41 % / 46 % of the old floor). The p99
+(≈ 200–250 ms against a p50 of 40–60 ms) was the garbage collector: a full collection walked the
+≈ 240,000 objects alive from start-up every thousand or so orders, 150–200 ms each; ``cashwrap
+serve`` now freezes them and collects the youngest generation less often (``core.gc_tuning``):
+p99 100–115 ms against 207–248 for the version before, in runs taken in turns the same evening.
 ``CASHWRAP_BENCH_INJECTION_ORDERS`` sets the measured orders (default 4000, after 400 to warm
 up); ``CASHWRAP_BENCH_POSTGRES_URL`` the server (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
