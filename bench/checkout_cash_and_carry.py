@@ -20,9 +20,11 @@ In one run, on a database of its own:
   the tenant's counter row, which made it a lower bar).
 
 Figures: orders/s, and p50/p99 of a whole sale (cart to handed over) and of each call.
-Targets: p99 < 100 ms and ≥ 200 orders/s. Needs PostgreSQL on 127.0.0.1:5432
-(``CASHWRAP_BENCH_POSTGRES_URL``). ``CASHWRAP_BENCH_CHECKOUT_SECONDS`` sets the measured time
-(default 20 s, after 3 s of warm-up).
+Under each platform figure, the CPU a sale took — the platform's processes, PostgreSQL's and the
+whole machine's, read from ``/proc`` (``bench/cpu_time.py``) — and so the most sales a second
+this machine's cores allow at that cost. Targets: p99 < 100 ms and ≥ 200 orders/s. Needs
+PostgreSQL on 127.0.0.1:5432 (``CASHWRAP_BENCH_POSTGRES_URL``).
+``CASHWRAP_BENCH_CHECKOUT_SECONDS`` sets the measured time (default 20 s, after 3 s of warm-up).
 
 What the figures taught (three calls a sale, same machine, other work running on it):
 
@@ -82,6 +84,7 @@ import aiohttp
 import asyncpg
 import httpx
 
+from bench import cpu_time
 from bench.events_stream import free_port, postgres_database
 from cashwrap.core.uow import Database
 from cashwrap.tenants import service as tenants
@@ -103,19 +106,19 @@ def main() -> None:
     with postgres_database() as url, tempfile.TemporaryDirectory() as folder:
         credentials = asyncio.run(create_tenant(url))
         dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-        with platform_process(url, workers=1) as base:
+        with platform_process(url, workers=1) as (base, pid):
             token = prepare(base, credentials, Path(folder))
             asyncio.run(sell(base, token, WARM_UP, inline=False))
             # The platform and the floor take turns, so that the machine's other load (it is
             # shared) weighs on both alike and their ratio holds.
             rounds = [
-                asyncio.run(alternate(base, token, dsn, credentials["tenant"]))
+                asyncio.run(alternate(base, pid, token, dsn, credentials["tenant"]))
                 for _ in range(ROUNDS)
             ]
-            two_calls = asyncio.run(sell(base, token, SECONDS / 2, inline=True))
-        with platform_process(url, workers=2) as base:
+            two_calls = asyncio.run(sell(base, token, SECONDS / 2, inline=True, pid=pid))
+        with platform_process(url, workers=2) as (base, pid):
             asyncio.run(sell(base, token, WARM_UP, inline=False))
-            two_workers = asyncio.run(sell(base, token, SECONDS / 2, inline=False))
+            two_workers = asyncio.run(sell(base, token, SECONDS / 2, inline=False, pid=pid))
     report(
         {
             "3 calls, 1 process": merged([platform for platform, _ in rounds]),
@@ -127,10 +130,10 @@ def main() -> None:
 
 
 async def alternate(
-    base: str, token: str, dsn: str, tenant: str
+    base: str, pid: int, token: str, dsn: str, tenant: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """One round: the platform's three calls a sale, then the floor, each SECONDS / ROUNDS."""
-    platform = await sell(base, token, SECONDS / ROUNDS, inline=False)
+    platform = await sell(base, token, SECONDS / ROUNDS, inline=False, pid=pid)
     return platform, await write_raw(dsn, tenant, SECONDS / ROUNDS)
 
 
@@ -144,19 +147,24 @@ def merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "calls": calls,
         "elapsed": sum(run["elapsed"] for run in runs),
         "failures": [failure for run in runs for failure in run.get("failures", [])],
+        "cpu": sum((run.get("cpu", cpu_time.ZERO) for run in runs), cpu_time.ZERO),
     }
 
 
 # ----------------------------------------------------------------------------- the platform
 
 
-async def sell(base: str, token: str, seconds: float, *, inline: bool) -> dict[str, Any]:
+async def sell(
+    base: str, token: str, seconds: float, *, inline: bool, pid: int = 0
+) -> dict[str, Any]:
+    """Sell for ``seconds``; with the platform's ``pid``, the CPU the sales took too."""
     sales: list[float] = []
     calls: dict[str, list[float]] = {"cart": [], "line": [], "checkout": []}
     failures: list[str] = []
     headers = {"Authorization": f"Bearer {token}"}
     connector = aiohttp.TCPConnector(limit=ASSOCIATES)
     async with aiohttp.ClientSession(base, headers=headers, connector=connector) as client:
+        before = cpu_time.read(pid) if pid else cpu_time.ZERO
         deadline = time.perf_counter() + seconds
         started = time.perf_counter()
 
@@ -172,7 +180,14 @@ async def sell(base: str, token: str, seconds: float, *, inline: bool) -> dict[s
 
         await asyncio.gather(*(associate(n) for n in range(ASSOCIATES)))
         elapsed = time.perf_counter() - started
-    return {"sales": sales, "calls": calls, "elapsed": elapsed, "failures": failures}
+        spent = cpu_time.read(pid) - before if pid else cpu_time.ZERO
+    return {
+        "sales": sales,
+        "calls": calls,
+        "elapsed": elapsed,
+        "failures": failures,
+        "cpu": spent,
+    }
 
 
 async def one_sale(
@@ -291,7 +306,8 @@ async def create_tenant(url: str) -> dict[str, str]:
 
 
 @contextmanager
-def platform_process(url: str, *, workers: int) -> Iterator[str]:
+def platform_process(url: str, *, workers: int) -> Iterator[tuple[str, int]]:
+    """The platform's base URL and process id."""
     port = free_port()
     env = {
         **os.environ,
@@ -314,7 +330,7 @@ def platform_process(url: str, *, workers: int) -> Iterator[str]:
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise
                 time.sleep(0.1)
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -492,6 +508,7 @@ def report(variants: dict[str, dict[str, Any]], floor: dict[str, Any]) -> None:
         for call, values in run["calls"].items():
             if values:
                 print(f"    {call:<9} p50 {ms(values, 50):6.1f}  p99 {ms(values, 99):6.1f} ms")
+        print(f"    {run['cpu'].per(len(run['sales']), 'a sale')}")
         if run["failures"]:
             print("    first failure:", run["failures"][0][:300])
     print(
