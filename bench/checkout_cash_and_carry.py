@@ -86,6 +86,7 @@ import httpx
 
 from bench import cpu_time
 from bench.events_stream import free_port, postgres_database
+from bench.planner_statistics import kept_analyzed
 from cashwrap.core.uow import Database
 from cashwrap.tenants import service as tenants
 
@@ -106,19 +107,21 @@ def main() -> None:
     with postgres_database() as url, tempfile.TemporaryDirectory() as folder:
         credentials = asyncio.run(create_tenant(url))
         dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-        with platform_process(url, workers=1) as (base, pid):
-            token = prepare(base, credentials, Path(folder))
-            asyncio.run(sell(base, token, WARM_UP, inline=False))
-            # The platform and the floor take turns, so that the machine's other load (it is
-            # shared) weighs on both alike and their ratio holds.
-            rounds = [
-                asyncio.run(alternate(base, pid, token, dsn, credentials["tenant"]))
-                for _ in range(ROUNDS)
-            ]
-            two_calls = asyncio.run(sell(base, token, SECONDS / 2, inline=True, pid=pid))
-        with platform_process(url, workers=2) as (base, pid):
-            asyncio.run(sell(base, token, WARM_UP, inline=False))
-            two_workers = asyncio.run(sell(base, token, SECONDS / 2, inline=False, pid=pid))
+        with kept_analyzed(dsn) as statistics_kept:
+            with platform_process(url, workers=1) as (base, pid):
+                token = prepare(base, credentials, Path(folder))
+                asyncio.run(sell(base, token, WARM_UP, inline=False))
+                # The platform and the floor take turns, so that the machine's other load (it
+                # is shared) weighs on both alike and their ratio holds.
+                rounds = [
+                    asyncio.run(alternate(base, pid, token, dsn, credentials["tenant"]))
+                    for _ in range(ROUNDS)
+                ]
+                two_calls = asyncio.run(sell(base, token, SECONDS / 2, inline=True, pid=pid))
+            with platform_process(url, workers=2) as (base, pid):
+                asyncio.run(sell(base, token, WARM_UP, inline=False))
+                two_workers = asyncio.run(sell(base, token, SECONDS / 2, inline=False, pid=pid))
+    print(f"planner statistics: {statistics_kept}")
     report(
         {
             "3 calls, 1 process": merged([platform for platform, _ in rounds]),

@@ -65,6 +65,7 @@ from tests.support.stores import fulfillment_config
 
 from bench import cpu_time
 from bench.cpu_time import CpuTime
+from bench.planner_statistics import kept_analyzed
 from cashwrap import migrate
 from cashwrap.core.ids import new_id
 from cashwrap.core.uow import Database
@@ -89,7 +90,10 @@ def main() -> None:
     with fresh_postgres() as (url, dsn):
         tenant = asyncio.run(create_tenant(url, "bench"))
         floor_tenant = asyncio.run(create_tenant(url, "floor"))
-        with tempfile.TemporaryDirectory(prefix="cashwrap-bench-injection-") as folder:
+        with (
+            tempfile.TemporaryDirectory(prefix="cashwrap-bench-injection-") as folder,
+            kept_analyzed(dsn) as statistics_kept,
+        ):
             token = ""
             for workers in WORKERS:
                 with platform_process(url, workers) as (base, pid):
@@ -97,6 +101,7 @@ def main() -> None:
                     results[workers] = asyncio.run(
                         measure(base, pid, token, dsn, floor_tenant["tenant"])
                     )
+    print(f"planner statistics: {statistics_kept}")
     print(
         f"orders: {ORDERS} (3 items each) after {WARM_UP} to warm up, concurrency "
         f"{CONCURRENCY}, in {ROUNDS} rounds alternating with the floor (the machine's other "
