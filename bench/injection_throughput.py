@@ -80,6 +80,8 @@ SERVER = os.environ.get(
 ORDERS = int(os.environ.get("CASHWRAP_BENCH_INJECTION_ORDERS", "4000"))
 WARM_UP = 400
 ROUNDS = 4
+ROUND_ORDERS = ORDERS // ROUNDS
+MEASURED_ORDERS = ROUND_ORDERS * ROUNDS
 CONCURRENCY = int(os.environ.get("CASHWRAP_BENCH_INJECTION_CONCURRENCY", "16"))
 STORES = ("US01", "US02", "US03", "US04")
 PRODUCTS = [f"P{number:05d}" for number in range(500)]
@@ -106,7 +108,7 @@ def main() -> None:
                     )
     print(f"planner statistics: {statistics_kept}")
     print(
-        f"orders: {ORDERS} (3 items each) after {WARM_UP} to warm up, concurrency "
+        f"orders: {MEASURED_ORDERS} (3 items each) after {WARM_UP} to warm up, concurrency "
         f"{CONCURRENCY}, in {ROUNDS} rounds alternating with the floor (the machine's other "
         "load hits both alike)"
     )
@@ -119,7 +121,7 @@ def main() -> None:
             f"orders/s: {rate / floor:.0%} (target ≥ {TARGET_RATIO:.0%}); "
             f"{rate / TARGET_RATE:.0%} of the {TARGET_RATE:.0f} orders/s target"
         )
-        print(f"    {spent.per(ORDERS // ROUNDS * ROUNDS)}")
+        print(f"    {spent.per(MEASURED_ORDERS)}")
 
 
 async def measure(
@@ -134,18 +136,16 @@ async def measure(
         platform_seconds = floor_seconds = 0.0
         latencies: list[float] = []
         spent = cpu_time.ZERO
-        chunk = ORDERS // ROUNDS
         for _ in range(ROUNDS):
             before = cpu_time.read(pid)
-            rate, measured = await inject(base, token, chunk)
+            rate, measured = await inject(base, token, ROUND_ORDERS)
             spent += cpu_time.read(pid) - before
-            platform_seconds += chunk / rate
+            platform_seconds += ROUND_ORDERS / rate
             latencies += measured
-            floor_seconds += chunk / await floor.run(chunk)
+            floor_seconds += ROUND_ORDERS / await floor.run(ROUND_ORDERS)
     finally:
         await floor.close()
-    total = chunk * ROUNDS
-    return total / platform_seconds, latencies, total / floor_seconds, spent
+    return MEASURED_ORDERS / platform_seconds, latencies, MEASURED_ORDERS / floor_seconds, spent
 
 
 # --- the platform -------------------------------------------------------------------------------

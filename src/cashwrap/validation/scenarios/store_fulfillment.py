@@ -173,12 +173,16 @@ def _store_request(ctx: ScenarioContext, injection: dict[str, Any]) -> dict[str,
     return found
 
 
+def _request_path(request: dict[str, Any]) -> str:
+    """The store's view of a fulfillment request, where the associate acts on it."""
+    return f"/v0/stores/{request['store_id']}/fulfillment_requests/{request['id']}"
+
+
 def _act(ctx: ScenarioContext, request: dict[str, Any], action: str, **body: Any) -> dict[str, Any]:
     view: dict[str, Any] = ctx.require_status(
         f"the associate: {action.replace('_', ' ')}",
         ctx.platform.post(
-            f"/v0/stores/{request['store_id']}/fulfillment_requests/{request['id']}/{action}",
-            json={"associate_id": ASSOCIATE, **body},
+            f"{_request_path(request)}/{action}", json={"associate_id": ASSOCIATE, **body}
         ),
         200,
     )
@@ -186,9 +190,7 @@ def _act(ctx: ScenarioContext, request: dict[str, Any], action: str, **body: Any
 
 
 def _document(ctx: ScenarioContext, request: dict[str, Any], name: str) -> None:
-    response = ctx.platform.get(
-        f"/v0/stores/{request['store_id']}/fulfillment_requests/{request['id']}/documents/{name}"
-    )
+    response = ctx.platform.get(f"{_request_path(request)}/documents/{name}")
     is_pdf = response.status_code == 200 and response.content.startswith(b"%PDF")
     ctx.check(
         f"the {name.replace('_', ' ')} is a PDF showing the external order id",
@@ -222,7 +224,7 @@ def _ship(ctx: ScenarioContext, request: dict[str, Any]) -> dict[str, Any]:
     )
     shipment_id = bookings[-1]["response"]["shipment_id"]
     ctx.carrier.admin("POST", f"/shipments/{shipment_id}/events", json={"status": "picked_up"})
-    path = f"/v0/stores/{request['store_id']}/fulfillment_requests/{request['id']}"
+    path = _request_path(request)
     handover = ctx.platform.post(f"{path}/handover", json={"associate_id": ASSOCIATE})
     if handover.status_code != 409:
         view: dict[str, Any] = ctx.require_status("the associate: handover", handover, 200)
