@@ -128,6 +128,17 @@ def test_a_failed_booking_of_an_order_routed_here_keeps_the_request_for_a_retry(
     assert request["status"] == "ready_for_handover"
 
 
+def test_a_parcel_not_yet_shipped_cannot_be_handed_to_the_carrier(store, carrier):
+    _, request = routed_order(store)
+    refused = act(store, request, "handover")
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error_code"] == "invalid_transition"
+    assert refused.json()["current_status"] == "dispatched"
+    assert carrier.calls("get_shipment") == []
+    view = store.api.get(store.store_path(request["store_id"], request["id"])).json()
+    assert view["status"] == "dispatched"
+
+
 def test_the_carrier_unreachable_changes_nothing(store, carrier):
     _, request = packed(store, strategy=None)
     carrier.dial("book_shipment", kind="error", status=503, retry_after=0)

@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.config import service as config
-from cashwrap.core.errors import Conflict, DomainError, ExternalServiceError
+from cashwrap.core.errors import Conflict, DomainError, ExternalServiceError, InvalidTransition
 from cashwrap.core.uow import Database
 from cashwrap.fulfillment import repository
 from cashwrap.fulfillment.service import records, work
@@ -267,6 +267,14 @@ async def hand_over(
                 session, tenant, store_id, request_id, associate_id, pickup_code
             )
         REQUEST_LIFECYCLE.check(record.status, RequestStatus.COMPLETED)
+        if record.status != RequestStatus.READY_FOR_HANDOVER or not record.request["shipment_id"]:
+            # Only a booked parcel goes to the carrier: a request still dispatched may complete
+            # otherwise (the OMS's item states), never through the carrier's handover.
+            raise InvalidTransition(
+                f"a ship-from-store request is handed to the carrier once its parcel is shipped "
+                f"({RequestStatus.READY_FOR_HANDOVER!s}); this one is {record.status!s}",
+                extra={"current_status": record.status, "target_status": RequestStatus.COMPLETED},
+            )
         adapter = await config.shipping_adapter(session, tenant)
         if adapter is None:
             raise Conflict(
