@@ -13,6 +13,7 @@ from cashwrap import migrate
 from cashwrap.api import problems
 from cashwrap.api.middleware import RequestContextMiddleware
 from cashwrap.api.routes import ROUTERS
+from cashwrap.api.text_guard import TextGuardMiddleware
 from cashwrap.catalog.router import import_runner_lifespan
 from cashwrap.core.uow import Database
 from cashwrap.events.dispatcher import dispatcher_lifespan
@@ -65,6 +66,8 @@ def create_app(
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
+    # The last added runs first: the request id is set before the text guard may answer.
+    app.add_middleware(TextGuardMiddleware)
     app.add_middleware(RequestContextMiddleware)
     return app
 

@@ -316,6 +316,39 @@ def test_payments_must_add_up_to_the_total_and_may_be_split(shop):
     )
 
 
+def test_payment_metadata_and_cart_text_must_be_storable(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "tee")
+    url = f"/checkout/carts/{cart['id']}/checkout"
+    for value, why in (("NaN", "finite"), (str(2**64), "64 bits"), (str(-(2**63) - 1), "64 bits")):
+        refused = shop.api.post(
+            url,
+            content=f'{{"payments": [{{"method": "cash", "metadata": {{"n": {value}}}}}]}}',
+            headers={"Idempotency-Key": f"metadata-{value}", "Content-Type": "application/json"},
+        )
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["error_code"] == "invalid_request"
+        assert "payments.0.metadata" in refused.json()["message"]
+        assert why in refused.json()["message"]
+    nul = shop.api.post(
+        f"/checkout/carts/{cart['id']}/items",
+        content=b'{"product_id": "tee", '
+        b'"extended_attributes": [{"name": "a\\\\u0000", "value": "x"}]}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert nul.status_code == 201, nul.text  # an escaped backslash, then text: storable
+    nul = shop.api.post(
+        "/checkout/carts",
+        content=b'{"associate_id": "a\\\\\\u0000", "channel_id": "store-1", "currency": "USD"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert nul.status_code == 400, nul.text
+    assert nul.json()["error_code"] == "invalid_characters"
+
+    placed = shop.placed(cart["id"], [{"method": "cash", "metadata": {"n": 2**63}}])
+    assert placed["order_id"]
+
+
 def test_concurrent_checkouts_get_distinct_order_numbers(shop):
     carts = []
     for _ in range(6):

@@ -132,6 +132,54 @@ def test_a_body_that_is_not_json_is_refused(store):
     assert_problem(response, "invalid_json")
 
 
+def post_raw(store: StoreTenant, payload: dict[str, Any], **raw: str) -> Any:
+    """``payload`` sent with each ``"<name>"`` placeholder string replaced by raw JSON text."""
+    text = json.dumps(payload)
+    for name, value in raw.items():
+        text = text.replace(f'"<{name}>"', value)
+    return store.api.post(
+        "/v0/d/fulfill_order", content=text.encode(), headers={"Content-Type": "application/json"}
+    )
+
+
+@pytest.mark.parametrize("text", [r'"Jane\u0000Doe"', r'"\ud800 Doe"', r'"Jane \udc00"'])
+def test_text_no_database_can_store_is_refused_and_nothing_is_written(store, text):
+    payload = order_payload(customer_name="<name>")
+    before = len(store.events())
+    assert_problem(post_raw(store, payload, name=text), "invalid_characters")
+    missing = store.api.get(f"/v0/orders/{payload['external_id']}", params={"id_type": "external"})
+    assert missing.status_code == 404
+    assert len(store.events()) == before
+
+
+def test_characters_beyond_the_basic_plane_are_kept(store):
+    payload = order_payload(customer_name="<name>")
+    response = post_raw(store, payload, name=r'"Jane \ud83d\ude00 \\u0000"')
+    assert response.status_code == 200, response.text
+    order = store.api.get(f"/v0/orders/{payload['external_id']}", params={"id_type": "external"})
+    assert order.json()["customer"]["name"] == "Jane \U0001f600 \\u0000"
+
+
+@pytest.mark.parametrize(
+    ("value", "why"), [("NaN", "finite"), ("Infinity", "finite"), (str(2**64), "64 bits")]
+)
+def test_payment_metadata_must_be_json_a_column_can_keep(store, value, why):
+    payload = order_payload()
+    payload["payments"][0]["metadata"] = {"psp_reference": "<value>"}
+    body = assert_problem(post_raw(store, payload, value=value), "schema_validation_error")
+    assert "payments.0.metadata" in body["message"]
+    assert why in body["message"]
+    missing = store.api.get(f"/v0/orders/{payload['external_id']}", params={"id_type": "external"})
+    assert missing.status_code == 404
+
+
+def test_amounts_beyond_the_largest_the_platform_keeps_are_refused(store):
+    body = assert_refused(store, order_payload(price=1e17, tax=0), "invalid_amount")
+    assert "shipments.0.items.0.price" in body["message"]
+    shipping = order_payload(shipping_price=1e17)
+    assert_refused(store, shipping, "invalid_amount")
+
+
 def test_prices_must_respect_the_currency_decimals(store):
     payload = order_payload(price=100.001, tax=0, with_payment=False)
     body = assert_refused(store, payload, "invalid_currency_decimals")

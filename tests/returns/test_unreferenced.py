@@ -231,6 +231,7 @@ def test_lines_are_checked_against_the_order_and_the_store(api, store, webhook: 
         {**base, "items": [{"product_id": "1000062", "surprise": 1}]},
         {"items": [{"product_id": "1000062"}], "refund_method": "external"},
         {**base, "items": [{"product_id": "1000062"}], "refund_method": "bitcoin"},
+        {**base, "items": [{"product_id": "1000062", "reason_code": 2**31}]},
     ):
         assert_problem(api.post(url, json=bad), 400, "invalid_request")
     assert api.get(url).status_code == 404
@@ -263,8 +264,9 @@ def test_condition_codes_follow_the_quality_inspection_options(
 
 
 def test_blind_returns_only_when_enabled(api, store, events):
+    line: dict[str, Any] = {"product_id": "1000061", "price": 19.99, "tax": 1.82, "quantity": 2}
     body = {
-        "items": [{"product_id": "1000061", "price": 19.99, "tax": 1.82, "quantity": 2}],
+        "items": [line],
         "returned_from": STORE,
         "currency": "USD",
         "refund_method": "external",
@@ -281,6 +283,9 @@ def test_blind_returns_only_when_enabled(api, store, events):
         400,
         "refund_method_not_applicable",
     )
+    for price in (1e17, 100_000_000_000.01):
+        refused = api.post("/v0/d/returns", json={**body, "items": [{**line, "price": price}]})
+        assert_problem(refused, 400, "invalid_amount")
     before = on_hand(api, "1000061")
 
     response = api.post("/v0/d/returns", json=body)

@@ -29,6 +29,16 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 logger = logging.getLogger("cashwrap.api")
 
 
+class RequestProblem(StarletteHTTPException):
+    """A problem found while the request is read, below the routes (a middleware's
+    ``receive``): FastAPI passes an HTTP exception raised there through its body parsing, where
+    any other would become a bare "error parsing the body"."""
+
+    def __init__(self, status: int, error_code: str, message: str) -> None:
+        super().__init__(status, detail=message)
+        self.error_code = error_code
+
+
 def problem_body(
     *,
     status: int,
@@ -123,7 +133,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthorized"}
-        error_code = codes.get(
+        error_code = getattr(exc, "error_code", None) or codes.get(
             exc.status_code, HTTPStatus(exc.status_code).phrase.lower().replace(" ", "_")
         )
         detail = exc.detail if isinstance(exc.detail, str) else _title(exc.status_code)

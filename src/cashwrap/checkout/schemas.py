@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cashwrap.core.json_values import JsonObject
+
 FulfillmentType = Literal["SHIPPING", "IN_STORE_HANDOVER"]
 CartKind = Literal["empty", "cash_and_carry", "endless_aisle", "mixed_cart"]
 MAX_LINES = 100
@@ -265,7 +267,7 @@ class PaymentRequest(Wire):
     )
     token: str | None = Field(default=None, min_length=1, max_length=4096)
     payment_wallet: str | None = Field(default=None, min_length=1, max_length=64)
-    metadata: dict[str, Any] | None = Field(default=None, max_length=100)
+    metadata: JsonObject | None = Field(default=None, max_length=100)
 
 
 class CheckoutRequest(Wire):

@@ -16,6 +16,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cashwrap.core.json_values import JsonObject, JsonValue
+
 REDACTED = "REDACTED"
 """What a secret reads as; sending it back in a PUT keeps the stored secret."""
 
@@ -126,7 +128,7 @@ class OrderInjectionConfig(BaseModel):
 
 
 class RoutingSwitchRequest(Strict):
-    value: Any
+    value: JsonValue
 
 
 class CancellationPolicySettingsValue(Strict):
@@ -353,7 +355,7 @@ class PaymentProviderWebhook(WebhookEndpoint):
 class EasypostAdapterConfig(Strict):
     easypost_api_key: str = Field(min_length=1, max_length=4096)
     carrier_accounts: dict[str, str | dict[str, str]] = Field(default_factory=dict)
-    shipment_creation_options: dict[str, Any] = Field(default_factory=dict)
+    shipment_creation_options: JsonObject = Field(default_factory=dict)
     base_customization_url: str | None = None
     ignore_customization_failure_on_booking: bool = False
     newstore_url: str | None = None
@@ -429,8 +431,8 @@ class AssociateAppConfig(Strict):
     return_process_configuration: ReturnProcessConfiguration = Field(
         default_factory=ReturnProcessConfiguration
     )
-    release_toggles: dict[str, Any] = Field(default_factory=dict)
-    customizations: dict[str, Any] = Field(default_factory=dict)
+    release_toggles: JsonObject = Field(default_factory=dict)
+    customizations: JsonObject = Field(default_factory=dict)
 
 
 class StorePaymentOptions(Strict):

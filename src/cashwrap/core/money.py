@@ -3,6 +3,10 @@
 The wire carries decimal amounts (``108.88``); the database and every computation carry minor
 units (``10888``). Conversion refuses an amount with more decimals than its currency has, which
 is also the contract's rule for injected orders.
+
+An amount is at most :data:`LARGEST_AMOUNT` minor units, so that a whole order's sums (ten
+thousand units, each with its price, tax and discount) stay within the 64-bit integers both
+databases store.
 """
 
 from __future__ import annotations
@@ -32,6 +36,9 @@ _CURRENCY_CODES = """
 """
 CURRENCIES: frozenset[str] = frozenset(_CURRENCY_CODES.split())
 
+LARGEST_AMOUNT = 10**13
+"""Minor units: 100 billion in a currency of two decimals, far beyond any real sale."""
+
 
 def minor_units(currency: str) -> int:
     """How many decimals ``currency`` has (2 for USD, 0 for JPY, 3 for KWD)."""
@@ -56,6 +63,12 @@ def to_minor(amount: Decimal | float | int | str, currency: str, *, field: str =
         raise InvalidInput(
             f"{field}: {amount} has more decimals than {currency.upper()} allows ({digits})",
             code="invalid_currency_decimals",
+        )
+    if abs(scaled) > LARGEST_AMOUNT:
+        raise InvalidInput(
+            f"{field}: {amount} is beyond the largest amount the platform keeps "
+            f"({from_minor(LARGEST_AMOUNT, currency)} {currency.upper()})",
+            code="invalid_amount",
         )
     return int(scaled)
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from cashwrap.core.json_values import JsonObject
 
 INTEGRATION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -56,7 +58,7 @@ class IntegrationRequest(BaseModel):
     ends_at: AwareDatetime | None = None
     callback_parameters: CallbackParameters | None = None
     s3_parameters: S3Parameters | None = None
-    filter_conditions: dict[str, Any] | None = None
+    filter_conditions: JsonObject | None = None
     status: Literal["running", "stopped"] | None = Field(
         default=None, description="Read-only; accepted and ignored so a GET body can be re-sent"
     )

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cashwrap.core.json_values import JsonValue
+
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
@@ -49,7 +51,7 @@ class FulfillmentRequestItemsStatesRequest(Strict):
     carrier: str | None = Field(default=None, max_length=256)
     tracking_code: str | None = Field(default=None, min_length=1, max_length=256)
     associate_id: str | None = Field(default=None, min_length=1, max_length=256)
-    reason: Any = None
+    reason: JsonValue = None
 
 
 # --- the store's work (defined by cashwrap) ---------------------------------------------------

@@ -22,6 +22,8 @@ from pydantic import (
     model_validator,
 )
 
+from cashwrap.core.json_values import JsonObject, JsonValue
+
 _CURRENCIES = frozenset(
     """
     AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN
@@ -222,7 +224,7 @@ class InjectedOrderPayment(Wire):
     processed_at: AwareDatetime
     processor: str = Field(min_length=1, max_length=32)
     type: Literal["authorized", "captured"]
-    metadata: dict[str, Any] | None = None
+    metadata: JsonObject | None = None
     wallet: str | None = Field(default=None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
@@ -276,7 +278,7 @@ class InjectedOrderRequest(Wire):
     is_historical: bool = False
     is_offline: bool = False
     is_preconfirmed: bool = False
-    ip_address: Any = None
+    ip_address: JsonValue = None
 
     @model_validator(mode="after")
     def _shipments_match_the_kind(self) -> InjectedOrderRequest:

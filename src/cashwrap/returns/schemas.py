@@ -30,7 +30,9 @@ class ReturnLine(Strict):
     )
     quantity: int = Field(default=1, ge=1, le=100, description="Units (defined by cashwrap)")
     reason: str | None = Field(default=None, max_length=256, description="Why it came back")
-    reason_code: int | None = Field(default=None, ge=0, description="return_code of the event")
+    reason_code: int | None = Field(
+        default=None, ge=0, le=2**31 - 1, description="return_code of the event"
+    )
     item_condition: str | None = Field(default=None, max_length=256)
     condition_code: str | None = Field(
         default=None,

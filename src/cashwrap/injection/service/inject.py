@@ -95,8 +95,17 @@ class ShippingProviderUnavailable(DomainError):
 
 def fingerprint(raw: bytes) -> str:
     """SHA-256 of the body as canonical JSON (keys sorted): key order and spacing do not make
-    a different payload."""
-    return hashlib.sha256(orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    a different payload. Called after the body passed its schema, which reads less strictly:
+    a member it ignores may still hold what is not JSON (``NaN``)."""
+    try:
+        canonical = orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError as error:
+        raise InvalidInput(
+            f"the body is not strict JSON ({error.msg}): NaN, Infinity and integers beyond "
+            "64 bits are not JSON values",
+            code="invalid_json",
+        ) from None
+    return hashlib.sha256(canonical).hexdigest()
 
 
 @dataclass

@@ -1,0 +1,104 @@
+"""Refuse text no database can store before any of it is used: NUL characters and unpaired
+UTF-16 surrogates.
+
+JSON can carry both (``"\\u0000"``, ``"\\ud800"``) and Python decodes them into ``str``, but
+PostgreSQL refuses a NUL in any text and neither database accepts a lone surrogate, so such a
+value would fail deep inside a transaction — after a payment provider or a carrier was already
+asked. One check at the edge covers every field, every operation and both databases: the path,
+the query string, and the body as it is read (JSON escapes; ``%00`` in a form).
+
+Bodies are checked as the application reads them, without buffering them here: the problem is
+raised from ``receive`` as an HTTP exception, which FastAPI passes through its body parsing
+unchanged and :mod:`cashwrap.api.problems` answers as ``400 invalid_characters``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cashwrap.api.problems import RequestProblem, problem_response
+
+ERROR_CODE = "invalid_characters"
+MESSAGE = (
+    "the request carries a NUL character or an unpaired UTF-16 surrogate (\\u0000, \\ud800…): "
+    "no field can hold one"
+)
+
+_ESCAPE = re.compile(rb"(\\+)u([0-9a-fA-F]{4})")
+_BINARY = (b"multipart/", b"application/octet-stream", b"application/zip")
+
+
+def unstorable_escape(body: bytes) -> bool:
+    """Whether the JSON text ``body`` escapes a NUL or a surrogate that is not half of a pair.
+
+    An escape is a ``\\u`` after an odd number of backslashes (``\\\\u0000`` is a backslash and
+    the text ``u0000``); a high surrogate must be followed at once by a low one."""
+    if b"\\u" not in body:
+        return False
+    low_expected_at = -1
+    for found in _ESCAPE.finditer(body):
+        if len(found.group(1)) % 2 == 0:
+            if low_expected_at != -1:
+                return True
+            continue
+        escape_at = found.end(1) - 1
+        code = int(found.group(2), 16)
+        if low_expected_at != -1:
+            if escape_at == low_expected_at and 0xDC00 <= code <= 0xDFFF:
+                low_expected_at = -1
+                continue
+            return True
+        if code == 0 or 0xDC00 <= code <= 0xDFFF:
+            return True
+        if 0xD800 <= code <= 0xDBFF:
+            low_expected_at = found.end()
+    return low_expected_at != -1
+
+
+class TextGuardMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+            refused = problem_response(
+                status=400, error_code=ERROR_CODE, message=MESSAGE, instance=scope["path"]
+            )
+            await refused(scope, receive, send)
+            return
+        kind = _body_kind(scope)
+        if kind is None:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def checked_receive() -> Message:
+            message = await receive()
+            if message["type"] != "http.request":
+                return message
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                chunks.clear()
+                if unstorable_escape(body) if kind == "json" else b"%00" in body:
+                    raise RequestProblem(400, ERROR_CODE, MESSAGE)
+            return message
+
+        await self.app(scope, checked_receive, send)
+
+
+def _body_kind(scope: Scope) -> str | None:
+    """``"form"`` for a URL-encoded form, None for a binary upload, else ``"json"``: FastAPI
+    reads a body without a content type as JSON, and order injection reads any body."""
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            value = value.lower()
+            if value.startswith(b"application/x-www-form-urlencoded"):
+                return "form"
+            return None if value.startswith(_BINARY) else "json"
+    return "json"
