@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 import cashwrap
 from cashwrap import migrate
-from cashwrap.api import problems
+from cashwrap.api import openapi, problems
 from cashwrap.api.middleware import RequestContextMiddleware
 from cashwrap.api.routes import ROUTERS
 from cashwrap.api.text_guard import TextGuardMiddleware
@@ -64,6 +64,7 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    openapi.install(app)
     for router in ROUTERS:
         app.include_router(router)
     # The last added runs first: the request id is set before the text guard may answer.

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 
 def test_liveness_and_readiness(anonymous):
     assert anonymous.get("/health/live").json() == {"status": "ok"}
@@ -24,6 +27,14 @@ def test_metrics_are_prometheus_text(anonymous):
 def test_openapi_document_and_docs_page(anonymous):
     spec = anonymous.get("/openapi.json").json()
     assert "/auth/realms/{tenant}/protocol/openid-connect/token" in spec["paths"]
+    injection = spec["paths"]["/v0/d/fulfill_order"]["post"]["requestBody"]
+    assert "shipments" in injection["content"]["application/json"]["schema"]["properties"]
+    references = re.findall(r'"(#/[^"]*)"', json.dumps(spec))
+    assert "#/components/schemas/InjectedOrderAddress" in references
+    for reference in references:  # every reference resolves inside the document
+        node = spec
+        for part in reference.removeprefix("#/").split("/"):
+            node = node[part.replace("~1", "/").replace("~0", "~")]
     docs = anonymous.get("/docs")
     assert docs.status_code == 200
     assert "swagger" in docs.text.lower()
