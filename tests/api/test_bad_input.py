@@ -180,3 +180,78 @@ def test_bad_bodies_sent_to_things_that_exist_are_problems_too(
                 else:
                     response = api.request(method, filled(path), json=body)
                 assert_problem(response, f"{method} {path} with {label}")
+
+
+# --- values every schema accepts but no database keeps -------------------------------------
+
+
+def assert_refused(response: httpx.Response, code: str, *mentions: str) -> None:
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert body["error_code"] == code, body
+    for mention in mentions:
+        assert mention in body["message"], body["message"]
+
+
+def test_offsets_beyond_any_list_are_refused(api: httpx.Client):
+    beyond = {"offset": str(2**63)}
+    assert_refused(api.get("/inventory/reservations", params=beyond), "invalid_request", "offset")
+    publications = "/api/v1/org/integrations/eventstream/none/publications"
+    assert_refused(api.get(publications, params=beyond), "invalid_request", "offset")
+    assert api.get("/inventory/reservations", params={"offset": 2**31 - 1}).status_code == 200
+
+
+def test_times_without_a_utc_form_are_refused(api: httpx.Client):
+    too_early, too_late = "0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"
+    for placed_at in (too_early, too_late):
+        order = order_payload(placed_at=placed_at)
+        refused = api.post("/v0/d/fulfill_order", json=order)
+        assert_refused(refused, "schema_validation_error", "placed_at", "years 1 to 9999")
+        found = api.get(f"/v0/orders/{order['external_id']}", params={"id_type": "external"})
+        assert found.status_code == 404
+    integration = {
+        "id": "times",
+        "starts_at": too_early,
+        "callback_parameters": {
+            "callback_url": "http://127.0.0.1:9/events",
+            "api_key": "times-key-0123456789",
+        },
+    }
+    created = api.post("/api/v1/org/integrations/eventstream", json=integration)
+    assert_refused(created, "invalid_request", "starts_at")
+    assert api.get("/api/v1/org/integrations/eventstream/times").status_code == 404
+    publications = "/api/v1/org/integrations/eventstream/none/publications"
+    assert_refused(api.get(publications, params={"from": too_early}), "invalid_request", "from")
+
+
+def test_configuration_values_must_fit_a_json_column(api: httpx.Client):
+    injection = "/v1/r/config/order_injection"
+    for limit in (2**64, "Infinity"):
+        refused = api.patch(
+            injection,
+            params={"version": "1"},
+            content=f'{{"big_sales_order": {{"hard_limit_for_big_orders": {limit}}}}}',
+            headers={"Content-Type": "application/json"},
+        )
+        assert_refused(refused, "invalid_request", "hard_limit_for_big_orders")
+    limits = {
+        "currency": "USD",
+        "service_level": "LEVEL",
+        "limit_exceeded_when": [{"shipment_count_gt": 2**64, "order_amount_lt": 10}],
+    }
+    refused = api.post("/v0/routing/shipments_limit", json=limits)
+    assert_refused(refused, "invalid_request", "64 bits")
+    assert api.get("/v0/routing/shipments_limit").json()["shipments_limit"] == []
+    for version in ("\u00b3", "9" * 5000):
+        refused = api.patch(injection, params={"version": version}, json={})
+        assert_refused(refused, "invalid_request", "version")
+    assert api.get(injection).json()["version"] == "1"
+
+
+def test_free_form_members_are_not_nested_without_end(api: httpx.Client):
+    deep: Any = "bottom"
+    for _ in range(500):
+        deep = {"d": deep}
+    toggles = api.patch("/v0/config/associate_app", json={"release_toggles": {"deep": deep}})
+    assert_refused(toggles, "invalid_request", "nested deeper than")

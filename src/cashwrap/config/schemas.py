@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import math
 import re
 from fnmatch import fnmatchcase
 from typing import Any, Literal
@@ -22,6 +23,7 @@ REDACTED = "REDACTED"
 """What a secret reads as; sending it back in a PUT keeps the stored secret."""
 
 MIN_API_KEY_LENGTH = 20
+MAX_ITEMS_LIMIT = 10**9
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 IDENTIFIER = re.compile(r"^[^\s/]{1,128}$")
 
@@ -107,8 +109,13 @@ class OrderInjectionConfigurationBigSalesOrder(Strict):
     @field_validator("hard_limit_for_big_orders")
     @classmethod
     def _whole_positive(cls, value: int | float) -> int:
-        if isinstance(value, bool) or value != int(value) or value < 1:
-            raise ValueError("must be a whole number of items, at least 1")
+        if (
+            isinstance(value, bool)
+            or not math.isfinite(value)
+            or value != int(value)
+            or not 1 <= value <= MAX_ITEMS_LIMIT
+        ):
+            raise ValueError(f"must be a whole number of items, from 1 to {MAX_ITEMS_LIMIT}")
         return int(value)
 
 
@@ -191,7 +198,7 @@ class LegacyProviderRate(Strict):
     shipping_carrier_name: str = Field(min_length=1, max_length=256)
     shipping_type: ShippingType
     use_as_customer_facing_cost: bool = False
-    carrier_defined_service_level: str | None = None
+    carrier_defined_service_level: str | None = Field(default=None, max_length=256)
 
 
 class LegacyRouteNode(Strict):

@@ -15,25 +15,34 @@ from pydantic import AfterValidator
 
 SMALLEST_INTEGER = -(2**63)
 LARGEST_INTEGER = 2**64 - 1
+MAX_DEPTH = 32
+"""Levels of nesting a free-form member may have (the encoders stop at a few hundred)."""
 
 
 def storable(value: Any) -> Any:
-    """``value`` unchanged, or ValueError naming what no JSON column can keep."""
-    pending = [value]
+    """``value`` unchanged, or ValueError naming where it holds what no JSON column keeps."""
+    pending: list[tuple[Any, str, int]] = [(value, "", 0)]
     while pending:  # a loop, not recursion: the parser allows deeper nesting than Python's stack
-        current = pending.pop()
-        if isinstance(current, dict):
-            pending.extend(current.values())
-        elif isinstance(current, list | tuple):
-            pending.extend(current)
+        current, where, depth = pending.pop()
+        if isinstance(current, dict | list | tuple):
+            if depth >= MAX_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_DEPTH} levels{_at(where)}")
+            members = current.items() if isinstance(current, dict) else enumerate(current)
+            pending.extend(
+                (item, f"{where}.{key}" if where else str(key), depth + 1) for key, item in members
+            )
         elif isinstance(current, bool) or current is None or isinstance(current, str):
             continue
         elif isinstance(current, int):
             if not SMALLEST_INTEGER <= current <= LARGEST_INTEGER:
-                raise ValueError("integers must fit in 64 bits")
+                raise ValueError(f"integers must fit in 64 bits{_at(where)}")
         elif isinstance(current, float) and not math.isfinite(current):
-            raise ValueError(f"numbers must be finite, not {current}")
+            raise ValueError(f"numbers must be finite, not {current}{_at(where)}")
     return value
+
+
+def _at(where: str) -> str:
+    return f" (at {where})" if where else ""
 
 
 JsonValue = Annotated[Any, AfterValidator(storable)]

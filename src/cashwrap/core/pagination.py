@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_OFFSET = 2**31 - 1
+"""The largest offset a list takes: far past any list's end, and within every database's
+integer parameters."""
+
 
 @dataclass(frozen=True)
 class Page:

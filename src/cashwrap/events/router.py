@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 
 from cashwrap.api.deps import CurrentPrincipal, DbSession
+from cashwrap.core.clock import Moment
 from cashwrap.core.errors import NotFound
+from cashwrap.core.pagination import MAX_OFFSET
 from cashwrap.events import catalog, integrations, monitoring
 from cashwrap.events.schemas import IntegrationRequest, PublicationQuery
 
@@ -72,14 +73,14 @@ async def list_publications(
     integration_id: str,
     session: DbSession,
     principal: CurrentPrincipal,
-    from_: datetime | None = Query(default=None, alias="from"),
-    to: datetime | None = None,
+    from_: Moment | None = Query(default=None, alias="from"),
+    to: Moment | None = None,
     event_name: str | None = None,
     status: Literal["success", "failure", "pending", "delivered", "rejected", "dead_lettered"]
     | None = None,
     domain_entity_id: str | None = None,
     domain_entity_type: str | None = None,
-    offset: int = Query(default=0, ge=0),
+    offset: int = Query(default=0, ge=0, le=MAX_OFFSET),
     count: int = Query(default=50, ge=1, le=monitoring.MAX_COUNT),
 ) -> dict[str, Any]:
     query = PublicationQuery(

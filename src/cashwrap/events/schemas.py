@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cashwrap.core.clock import AwareMoment, Moment
 from cashwrap.core.json_values import JsonObject
 
 INTEGRATION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -54,8 +54,8 @@ class IntegrationRequest(BaseModel):
     integration_type: Literal["permanent", "temporary"] | None = Field(
         default=None, description="Default: temporary when ends_at is given, else permanent"
     )
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: AwareMoment | None = None
+    ends_at: AwareMoment | None = None
     callback_parameters: CallbackParameters | None = None
     s3_parameters: S3Parameters | None = None
     filter_conditions: JsonObject | None = None
@@ -65,8 +65,8 @@ class IntegrationRequest(BaseModel):
 
 
 class PublicationQuery(BaseModel):
-    from_: datetime | None = None
-    to: datetime | None = None
+    from_: Moment | None = None
+    to: Moment | None = None
     event_name: str | None = None
     status: (
         Literal["success", "failure", "pending", "delivered", "rejected", "dead_lettered"] | None

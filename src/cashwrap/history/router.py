@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Response
 
 from cashwrap.api.deps import CurrentPrincipal, DatabaseDep, OutboundHttpDep
 from cashwrap.core.errors import InvalidInput, NotFound
+from cashwrap.core.pagination import MAX_OFFSET
 from cashwrap.history import service
 from cashwrap.history.schemas import SalesOrderListResponse
 
@@ -40,7 +41,10 @@ async def order_history(
         description="The customer's email (defined by cashwrap)",
     ),
     offset: int | None = Query(
-        default=None, ge=0, description="Only with the version 2 media type; default 0"
+        default=None,
+        ge=0,
+        le=MAX_OFFSET,
+        description="Only with the version 2 media type; default 0",
     ),
     count: int | None = Query(
         default=None, ge=1, le=50, description="Only with the version 2 media type; default 10"

@@ -13,7 +13,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    AwareDatetime,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -22,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from cashwrap.core.clock import AwareMoment
 from cashwrap.core.json_values import JsonObject, JsonValue
 
 _CURRENCIES = frozenset(
@@ -214,14 +214,14 @@ class HistoricalShippingOption(Wire):
 class HistoricalOrderShipment(Wire):
     historical_shipping_option: HistoricalShippingOption
     items: list[InjectedOrderShipmentItem] = Field(min_length=1)
-    shipped_at: AwareDatetime | None = None
+    shipped_at: AwareMoment | None = None
 
 
 class InjectedOrderPayment(Wire):
     amount: PositiveAmount
     correlation_ref: str = Field(min_length=1, max_length=128)
     method: str = Field(min_length=1, max_length=64)
-    processed_at: AwareDatetime
+    processed_at: AwareMoment
     processor: str = Field(min_length=1, max_length=32)
     type: Literal["authorized", "captured"]
     metadata: JsonObject | None = None
@@ -259,7 +259,7 @@ class InjectedOrderRequest(Wire):
     channel_name: str = Field(min_length=1, max_length=64)
     currency: Currency
     shipments: list[Shipment] = Field(min_length=1, max_length=10)
-    placed_at: AwareDatetime | None = None
+    placed_at: AwareMoment | None = None
     price_method: Literal["tax_included", "tax_excluded"] = "tax_included"
     customer_email: str | None = Field(default=None, min_length=1, max_length=64)
     customer_name: str | None = Field(default=None, min_length=1, max_length=128)

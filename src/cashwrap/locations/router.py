@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Header, Query, Response
 
 from cashwrap.api.deps import CurrentPrincipal, DbSession
 from cashwrap.core import clock
+from cashwrap.core.pagination import MAX_OFFSET
 from cashwrap.locations import service
 from cashwrap.locations.models import FulfillmentLocation
 from cashwrap.locations.schemas import (
@@ -251,7 +252,7 @@ async def list_reservations(
     display_id: str | None = None,
     customer_profile_id: str | None = None,
     associate_id: str | None = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     count: Annotated[int, Query(ge=1, le=100)] = 10,
     sort: Annotated[list[str] | None, Query(max_length=2)] = None,
     expired: bool | None = None,

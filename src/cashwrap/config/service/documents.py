@@ -23,6 +23,7 @@ from cashwrap.config.repository import StoredDocument
 from cashwrap.config.schemas import REDACTED
 from cashwrap.core import clock
 from cashwrap.core.errors import Conflict, InvalidInput, PreconditionFailed
+from cashwrap.core.json_values import storable
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 SecretPath = tuple[str, ...]
@@ -84,7 +85,8 @@ def etag_matches(header: str, stored: StoredDocument) -> bool:
 
 def check_precondition(precondition: Precondition, stored: StoredDocument, what: str) -> None:
     if precondition.version is not None:
-        if not precondition.version.isdigit():
+        version = precondition.version
+        if not (version.isascii() and version.isdigit() and len(version) <= 18):
             raise InvalidInput(
                 "version: must be a positive integer (the version from GET, or 1)",
                 code="invalid_request",
@@ -130,6 +132,12 @@ async def write(
     current = await repository.lock(session, tenant, name)
     check_precondition(precondition, current, what)
     value = compute(current)
+    try:
+        # Whatever the document's schema let through (an integer beyond 64 bits in a member
+        # typed int) must still fit a JSON column: refused here, not by the encoder.
+        storable(value)
+    except ValueError as error:
+        raise InvalidInput(f"{what}: {error}", code="invalid_request") from None
     saved = await repository.save(
         session, tenant, name, value, read_version=current.version, updated_by=updated_by
     )
