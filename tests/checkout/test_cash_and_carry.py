@@ -6,6 +6,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 from cashwrap.locations import service as locations
+from cashwrap.orders import service as orders
+from tests.catalog.zips import products, stock
 from tests.checkout.support import STORE, STORE_NODE
 
 
@@ -347,6 +349,38 @@ def test_payment_metadata_and_cart_text_must_be_storable(shop):
 
     placed = shop.placed(cart["id"], [{"method": "cash", "metadata": {"n": 2**63}}])
     assert placed["order_id"]
+
+
+def test_a_product_as_long_as_the_catalog_allows_is_sold_and_kept_whole(shop):
+    product_id, title, pricebook = "p" * 255, "T" * 512, "b" * 128
+    products(
+        shop.api,
+        shop.folder,
+        [
+            {
+                "product_id": product_id,
+                "title": title,
+                "shop": "storefront-catalog-en",
+                "locale": "en-US",
+                "prices": [{"pricebook": pricebook, "currency": "USD", "value": 5.00}],
+            }
+        ],
+    )
+    stock(shop.api, shop.folder, [(STORE_NODE, product_id, 3)])
+    cart = shop.cart()
+    shop.add(cart["id"], product_id, price={"source_id": pricebook}, quantity=2)
+
+    placed = shop.placed(cart["id"], [{"method": "cash", "amount": 10.00}], hand_over=True)
+
+    order = shop.order(placed["order_id"])
+    assert [item["product_id"] for item in order["items"]] == [product_id] * 2
+    assert {item["product_attributes"]["name"] for item in order["items"]} == {title}
+
+    async def kept(database, http):
+        async with database.transaction() as session:
+            return await orders.get_order(session, shop.tenant, order_id=placed["order_id"])
+
+    assert {item["pricebook"] for item in shop.run(kept).items} == {pricebook}
 
 
 def test_concurrent_checkouts_get_distinct_order_numbers(shop):

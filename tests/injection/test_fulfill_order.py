@@ -385,6 +385,35 @@ def test_a_historical_order_is_imported_closed(store):
     assert created["is_historical"] is True
 
 
+def historical_payload(node: str) -> dict[str, Any]:
+    payload = order_payload(strategy=None)
+    shipment = payload["shipments"][0]
+    shipment.pop("shipping_option")
+    shipment["historical_shipping_option"] = {
+        "country_code": "US",
+        "display_name": "Ground",
+        "fulfillment_node_id": node,
+        "price": 0,
+        "service_level_identifier": "Priority",
+        "shipping_carrier": "USPS",
+        "shipping_type": "traditional_carrier",
+        "tax": 0,
+        "zip_code": "10001",
+    }
+    shipment["shipped_at"] = "2024-03-02T10:00:00Z"
+    payload["is_historical"] = True
+    return payload
+
+
+def test_a_historical_fulfillment_node_id_is_kept_whole_up_to_its_bound(store):
+    node = "N" * 256
+    refused = assert_refused(store, historical_payload(node + "N"), "schema_validation_error")
+    assert "historical_shipping_option.fulfillment_node_id" in refused["message"]
+
+    body = store.injected(historical_payload(node))
+    assert store.order(body["id"])["items"][0]["fulfillment_location_id"] == node
+
+
 def test_injection_needs_a_token(anonymous):
     response = anonymous.post("/v0/d/fulfill_order", json=order_payload())
     assert response.status_code == 401

@@ -71,6 +71,18 @@ def test_a_store_can_be_updated(api, stores):
     )
 
 
+@pytest.mark.parametrize("timezone", ["Europe/" + "x" * 58, "Mars/Olympus_Mons", ""])
+def test_a_store_time_zone_must_be_an_iana_name_as_the_import_requires(api, stores, timezone):
+    refused = api.patch(
+        "/stores/store-nyc", json={"country_code": "US", "config": {"timezone": timezone}}
+    )
+    assert refused.status_code == 400, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.json()["error_code"] == "invalid_request"
+    assert "config.timezone" in refused.json()["message"]
+    assert api.get("/stores/store-nyc").json()["config"]["timezone"] == "America/New_York"
+
+
 def test_locations_without_a_store_mapping_are_warehouses(api, stores):
     location = api.get("/v0/fulfillment_locations/DC01").json()
     assert location["type"] == "warehouse"

@@ -303,3 +303,84 @@ def test_blind_returns_only_when_enabled(api, store, events):
     )
     assert api.get(response.headers["location"]).json() == taken
     assert events.wait("return.processed")[0]["payload"]["order_id"] == taken["return_order_id"]
+
+
+def test_an_oms_order_of_the_longest_product_id_a_return_accepts_is_returned_whole(
+    api, store, webhook: OrderWebhook
+):
+    product_id, customer_id = "p" * 255, "c" * 256
+    use_oms_orders(api, webhook)
+    webhook.orders.append(
+        external_order(
+            "GD-107", customer_id=customer_id, items=[item("GD-107-0", product_id=product_id)]
+        )
+    )
+
+    response = api.post(
+        "/v0/d/orders/GD-107/returns",
+        json={
+            "items": [{"product_id": product_id}],
+            "returned_from": STORE,
+            "refund_method": "external",
+        },
+    )
+
+    assert response.status_code == 201, response.text
+    taken = response.json()
+    assert taken["customer_id"] == customer_id
+    assert taken["items"][0]["product_id"] == product_id
+    created = api.get(f"/v0/orders/{taken['return_order_id']}", params={"id_type": "internal"})
+    assert created.status_code == 200, created.text
+    assert created.json()["items"][0]["product_id"] == product_id
+    assert created.json()["customer"]["id"] == customer_id
+
+
+def test_an_oms_order_with_texts_longer_than_a_return_keeps_is_a_malformed_answer(
+    api, store, webhook: OrderWebhook, events
+):
+    use_oms_orders(api, webhook)
+    too_long = external_order("GD-108", items=[item("GD-108-0", product_id="1000062")])
+    too_long["items"][0]["product_attributes"]["name"] = "n" * 513
+    too_long["customer"]["name"] = "c" * 129
+    webhook.orders.append(too_long)
+    before = on_hand(api, "1000062")
+
+    response = api.post(
+        "/v0/d/orders/GD-108/returns",
+        json={"items": [{"product_id": "1000062"}], "returned_from": STORE},
+    )
+
+    body = assert_problem(response, 409, "conflict")
+    assert any("product_attributes.name" in message for message in body["messages"])
+    assert any("customer.name" in message for message in body["messages"])
+    assert api.get("/v0/d/orders/GD-108/returns").status_code == 404
+    assert on_hand(api, "1000062") == before
+
+
+def test_a_blind_return_keeps_the_longest_product_and_customer_ids_it_accepts(api, store):
+    product_id, customer_id = "p" * 255, "c" * 256
+    enabled = api.patch(
+        "/v0/config/associate_app",
+        json={"return_process_configuration": {"blind_return_enabled": True}},
+    )
+    assert enabled.status_code == 200, enabled.text
+
+    response = api.post(
+        "/v0/d/returns",
+        json={
+            "items": [{"product_id": product_id, "price": 10.0, "quantity": 1}],
+            "returned_from": STORE,
+            "currency": "USD",
+            "refund_method": "external",
+            "customer_id": customer_id,
+        },
+    )
+
+    assert response.status_code == 201, response.text
+    taken = response.json()
+    assert taken["customer_id"] == customer_id
+    assert taken["items"][0]["product_id"] == product_id
+    created = api.get(f"/v0/orders/{taken['return_order_id']}", params={"id_type": "internal"})
+    assert created.status_code == 200, created.text
+    assert created.json()["items"][0]["product_id"] == product_id
+    assert created.json()["customer"]["id"] == customer_id

@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
-from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from cashwrap.core.clock import known_timezone
 
 ENTITIES = ("products", "availabilities")
 Entity = Literal["products", "availabilities"]
@@ -149,9 +150,6 @@ class AvailabilityRecord(BaseModel):
     quantity: StrictInt = Field(ge=0, le=2_000_000_000)
 
 
-_TIMEZONES = frozenset(available_timezones()) | {"UTC"}
-
-
 class StoreMappingRecord(BaseModel):
     """A line of a ``store_mapping*.jsonl`` file: which store a fulfillment node is."""
 
@@ -166,6 +164,4 @@ class StoreMappingRecord(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        if value not in _TIMEZONES:
-            raise ValueError(f"{value!r} is not an IANA time zone")
-        return value
+        return known_timezone(value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated
+from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, AwareDatetime
 
@@ -37,3 +38,13 @@ Moment = Annotated[datetime, AfterValidator(writable_in_utc)]
 """An input time (naive: UTC) that the platform can store and compare."""
 AwareMoment = Annotated[AwareDatetime, AfterValidator(writable_in_utc)]
 """An input time that must name its offset."""
+
+
+_TIMEZONES = frozenset(available_timezones()) | {"UTC"}
+
+
+def known_timezone(value: str) -> str:
+    """``value`` if it names an IANA time zone (a store's, from an import or an update)."""
+    if value not in _TIMEZONES:
+        raise ValueError(f"{value!r} is not an IANA time zone")
+    return value

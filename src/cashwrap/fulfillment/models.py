@@ -71,7 +71,7 @@ class FulfillmentRequestItem(Base):
     item_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     tenant: Mapped[str] = mapped_column(String(64))
     position: Mapped[int] = mapped_column(Integer)
-    product_id: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[str] = mapped_column(String(255))
     status: Mapped[str] = mapped_column(
         String(16), doc="dispatched | shipped | rejected | cancelled"
     )

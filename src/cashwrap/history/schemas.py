@@ -2,8 +2,9 @@
 
 Two families of models, field names exactly as the reference has them:
 
-* ``Webhook*`` — the OMS's answer, checked strictly (types, required members, enums) so that a
-  malformed answer becomes the documented 409; members the reference does not know are
+* ``Webhook*`` — the OMS's answer, checked strictly (types, required members, enums, and
+  texts no longer than the columns a return copies them into) so that a malformed answer
+  becomes the documented 409; members the reference does not know are
   ignored. Required members follow ``openapi/webhook-sales-order.yml``; order details also need
   ``totals`` (required by the Sales Orders API's ``SalesOrderDetailResponse``) and every item
   price carries ``net``, ``tax``, ``gross`` and ``discount`` as NewStore's samples do.
@@ -38,6 +39,9 @@ FulfillmentType = Literal[
 ItemStatus = Literal["pending", "in_fulfillment", "on_hold", "complete", "cancelled", "returned"]
 
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+"""An order's or an item's id in the OMS: a return keeps it (and refuses what it cannot keep,
+as any malformed answer)."""
 
 
 class Webhook(BaseModel):
@@ -55,7 +59,7 @@ class WebhookPrice(Webhook):
 
 
 class WebhookProductAttributes(Webhook):
-    name: NonEmpty
+    name: Annotated[str, StringConstraints(min_length=1, max_length=512)]
     size: str | None = None
     color: str | None = None
     image_url: str | None = None
@@ -64,19 +68,19 @@ class WebhookProductAttributes(Webhook):
 
 
 class WebhookExternalIdentifier(Webhook):
-    sku: str | None = None
-    serial_number: str | None = None
-    epc: str | None = None
+    sku: str | None = Field(default=None, max_length=255)
+    serial_number: str | None = Field(default=None, max_length=256)
+    epc: str | None = Field(default=None, max_length=256)
 
 
 class WebhookOrderItem(Webhook):
-    id: NonEmpty
-    origin_id: NonEmpty
+    id: Identifier
+    origin_id: Identifier
     status: ItemStatus
     price: WebhookPrice
     product_attributes: WebhookProductAttributes
     external_identifier: WebhookExternalIdentifier | None = None
-    product_id: str | None = None
+    product_id: str | None = Field(default=None, max_length=255)
 
     @property
     def product(self) -> str | None:
@@ -89,15 +93,15 @@ class WebhookOrderItem(Webhook):
 class WebhookOrder(Webhook):
     """One order of the purchase history (``OrderSummary``)."""
 
-    id: NonEmpty
+    id: Identifier
     placed_at: str
     channel_type: ChannelType
     origin: Origin
-    origin_id: NonEmpty
+    origin_id: Identifier
     status: NonEmpty
     currency: str = Field(min_length=3, max_length=3)
     fulfillment_type: FulfillmentType
-    catalog: str | None = None
+    catalog: str | None = Field(default=None, max_length=128)
     items: list[WebhookOrderItem]
 
     @field_validator("placed_at")
@@ -126,10 +130,10 @@ class WebhookTotals(Webhook):
 
 
 class WebhookCustomer(Webhook):
-    id: str | None = None
-    name: str | None = None
-    email: str | None = None
-    language: str | None = None
+    id: str | None = Field(default=None, max_length=256)
+    name: str | None = Field(default=None, max_length=128)
+    email: str | None = Field(default=None, max_length=256)
+    language: str | None = Field(default=None, max_length=8)
 
 
 class WebhookPayment(Webhook):
@@ -160,8 +164,8 @@ class WebhookOrderDetail(WebhookOrder):
     billing_address: dict[str, Any] | None = None
     shipments: list[dict[str, Any]] | None = None
     tax_method: Literal["vat_included", "vat_excluded"] | None = None
-    store_id: str | None = None
-    shop_locale: str | None = None
+    store_id: str | None = Field(default=None, max_length=128)
+    shop_locale: str | None = Field(default=None, max_length=128)
     extended_attributes: list[WebhookExtendedAttribute] | None = None
 
 

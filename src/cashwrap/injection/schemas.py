@@ -199,7 +199,7 @@ class InjectedOrderShipment(Wire):
 class HistoricalShippingOption(Wire):
     country_code: CountryCode
     display_name: str = Field(min_length=1)
-    fulfillment_node_id: str
+    fulfillment_node_id: str = Field(max_length=256)
     price: Amount
     service_level_identifier: str = Field(min_length=1, max_length=64)
     shipping_carrier: str

@@ -9,7 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from cashwrap.core.clock import known_timezone
 
 # --- stores and locations ------------------------------------------------------------------
 
@@ -42,6 +44,12 @@ class StoreConfigUpdate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     timezone: str | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        """The same check as the store mappings an import brings (an IANA name)."""
+        return None if value is None else known_timezone(value)
 
 
 class StoreUpdate(BaseModel):

@@ -55,7 +55,7 @@ class Order(Base):
     store_id: Mapped[str | None] = mapped_column(String(256))
     associate_id: Mapped[str | None] = mapped_column(String(256))
     associate_email: Mapped[str | None] = mapped_column(String(256))
-    customer_id: Mapped[str | None] = mapped_column(String(64))
+    customer_id: Mapped[str | None] = mapped_column(String(256))
     customer_email: Mapped[str | None] = mapped_column(String(256))
     customer_name: Mapped[str | None] = mapped_column(String(128))
     customer_language: Mapped[str | None] = mapped_column(String(8))
@@ -85,8 +85,8 @@ class OrderItem(Base):
     order_id: Mapped[str] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
     external_item_id: Mapped[str | None] = mapped_column(String(64))
-    product_id: Mapped[str] = mapped_column(String(64))
-    product_name: Mapped[str | None] = mapped_column(String(256))
+    product_id: Mapped[str] = mapped_column(String(255))
+    product_name: Mapped[str | None] = mapped_column(String(512))
     shipping_service_level: Mapped[str] = mapped_column(String(64))
     fulfilled_by: Mapped[str] = mapped_column(
         String(16), doc="customer (taken now) | external_oms | store (store fulfillment)"
@@ -99,7 +99,7 @@ class OrderItem(Base):
     tax: Mapped[int] = mapped_column(BigInteger)
     discount: Mapped[int] = mapped_column(BigInteger)
     order_discount: Mapped[int] = mapped_column(BigInteger)
-    pricebook: Mapped[str | None] = mapped_column(String(64))
+    pricebook: Mapped[str | None] = mapped_column(String(128))
     tax_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     extended_attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     details: Mapped[dict[str, Any]] = mapped_column(

@@ -93,7 +93,7 @@ class ReturnItem(Base):
     )
     return_order_item_id: Mapped[str | None] = mapped_column(String(36))
     product_id: Mapped[str] = mapped_column(String(255))
-    product_name: Mapped[str | None] = mapped_column(String(256))
+    product_name: Mapped[str | None] = mapped_column(String(512))
     refund_amount: Mapped[int] = mapped_column(BigInteger)
     refund_tax: Mapped[int] = mapped_column(BigInteger)
     return_reason: Mapped[str | None] = mapped_column(String(256))
