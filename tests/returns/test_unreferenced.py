@@ -305,6 +305,18 @@ def test_blind_returns_only_when_enabled(api, store, events):
     assert events.wait("return.processed")[0]["payload"]["order_id"] == taken["return_order_id"]
 
 
+def assert_kept_whole(api, response, product_id: str, customer_id: str) -> None:
+    """The return and the return's order keep the long ids whole."""
+    assert response.status_code == 201, response.text
+    taken = response.json()
+    assert taken["customer_id"] == customer_id
+    assert taken["items"][0]["product_id"] == product_id
+    created = api.get(f"/v0/orders/{taken['return_order_id']}", params={"id_type": "internal"})
+    assert created.status_code == 200, created.text
+    assert created.json()["items"][0]["product_id"] == product_id
+    assert created.json()["customer"]["id"] == customer_id
+
+
 def test_an_oms_order_of_the_longest_product_id_a_return_accepts_is_returned_whole(
     api, store, webhook: OrderWebhook
 ):
@@ -325,14 +337,7 @@ def test_an_oms_order_of_the_longest_product_id_a_return_accepts_is_returned_who
         },
     )
 
-    assert response.status_code == 201, response.text
-    taken = response.json()
-    assert taken["customer_id"] == customer_id
-    assert taken["items"][0]["product_id"] == product_id
-    created = api.get(f"/v0/orders/{taken['return_order_id']}", params={"id_type": "internal"})
-    assert created.status_code == 200, created.text
-    assert created.json()["items"][0]["product_id"] == product_id
-    assert created.json()["customer"]["id"] == customer_id
+    assert_kept_whole(api, response, product_id, customer_id)
 
 
 def test_an_oms_order_with_texts_longer_than_a_return_keeps_is_a_malformed_answer(
@@ -376,11 +381,4 @@ def test_a_blind_return_keeps_the_longest_product_and_customer_ids_it_accepts(ap
         },
     )
 
-    assert response.status_code == 201, response.text
-    taken = response.json()
-    assert taken["customer_id"] == customer_id
-    assert taken["items"][0]["product_id"] == product_id
-    created = api.get(f"/v0/orders/{taken['return_order_id']}", params={"id_type": "internal"})
-    assert created.status_code == 200, created.text
-    assert created.json()["items"][0]["product_id"] == product_id
-    assert created.json()["customer"]["id"] == customer_id
+    assert_kept_whole(api, response, product_id, customer_id)
