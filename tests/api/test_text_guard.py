@@ -9,7 +9,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from cashwrap.api.text_guard import unstorable_escape
+from cashwrap.core.json_values import unstorable_escape
 
 
 @pytest.mark.parametrize(

@@ -97,6 +97,32 @@ def test_bad_records_are_reported_with_their_line_and_the_others_are_imported(ap
     assert api.get("/v0/catalog/products/no-title").json()["error_code"] == "product_not_found"
 
 
+def test_a_record_with_text_no_database_stores_is_an_error_of_its_line(api, tmp_path):
+    path = write_zip(
+        tmp_path / "characters.zip",
+        {
+            "products.jsonl": [
+                {"product_id": "ok-1", "title": "Fine"},
+                '{"product_id": "nul-1", "title": "a\\u0000b"}',
+                '{"product_id": "half-1", "title": "a\\udc00b"}',
+                {"product_id": "ok-2", "title": "Caf\u00e9 \U0001f600"},
+            ]
+        },
+    )
+    job = run_import(api, path, ["products"])
+
+    assert job["status"] == "finished", job["failure"]
+    assert job["counts"]["imported"] == 2
+    assert [(error["line"], error["error_code"]) for error in job["errors"]] == [
+        (2, "invalid_characters"),
+        (3, "invalid_characters"),
+    ]
+    assert (
+        api.get("/v0/catalog/products/ok-2").json()["content"][0]["title"] == "Caf\u00e9 \U0001f600"
+    )
+    assert api.get("/v0/catalog/products/nul-1").status_code == 404
+
+
 def test_first_availability_import_creates_the_fulfillment_locations(api, tmp_path):
     assert api.get("/v0/fulfillment_locations").json() == {"items": []}
     dummy = write_zip(

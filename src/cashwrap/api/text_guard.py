@@ -14,11 +14,10 @@ unchanged and :mod:`cashwrap.api.problems` answers as ``400 invalid_characters``
 
 from __future__ import annotations
 
-import re
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cashwrap.api.problems import RequestProblem, problem_response
+from cashwrap.core.json_values import unstorable_escape
 
 ERROR_CODE = "invalid_characters"
 MESSAGE = (
@@ -26,35 +25,7 @@ MESSAGE = (
     "no field can hold one"
 )
 
-_ESCAPE = re.compile(rb"(\\+)u([0-9a-fA-F]{4})")
 _BINARY = (b"multipart/", b"application/octet-stream", b"application/zip")
-
-
-def unstorable_escape(body: bytes) -> bool:
-    """Whether the JSON text ``body`` escapes a NUL or a surrogate that is not half of a pair.
-
-    An escape is a ``\\u`` after an odd number of backslashes (``\\\\u0000`` is a backslash and
-    the text ``u0000``); a high surrogate must be followed at once by a low one."""
-    if b"\\u" not in body:
-        return False
-    low_expected_at = -1
-    for found in _ESCAPE.finditer(body):
-        if len(found.group(1)) % 2 == 0:
-            if low_expected_at != -1:
-                return True
-            continue
-        escape_at = found.end(1) - 1
-        code = int(found.group(2), 16)
-        if low_expected_at != -1:
-            if escape_at == low_expected_at and 0xDC00 <= code <= 0xDFFF:
-                low_expected_at = -1
-                continue
-            return True
-        if code == 0 or 0xDC00 <= code <= 0xDFFF:
-            return True
-        if 0xD800 <= code <= 0xDBFF:
-            low_expected_at = found.end()
-    return low_expected_at != -1
 
 
 class TextGuardMiddleware:

@@ -4,11 +4,16 @@ A schema types most members, but a free-form one takes whatever the JSON parser 
 Python's parser produces more than a JSON column stores or than the platform's encoder writes:
 ``NaN`` and ``Infinity`` (not JSON at all) and integers beyond 64 bits. Refused at the edge, with
 the field's name, instead of failing when the value is hashed, stored or sent on.
+
+And text in any JSON: :func:`unstorable_escape` finds the NUL characters and unpaired
+surrogates a JSON text can escape (``"\\u0000"``), which PostgreSQL (NUL) and both databases
+(surrogates) refuse to store — for the requests' edge and the catalog's import lines alike.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from typing import Annotated, Any
 
 from pydantic import AfterValidator
@@ -43,6 +48,36 @@ def storable(value: Any) -> Any:
 
 def _at(where: str) -> str:
     return f" (at {where})" if where else ""
+
+
+_ESCAPE = re.compile(rb"(\\+)u([0-9a-fA-F]{4})")
+
+
+def unstorable_escape(body: bytes) -> bool:
+    """Whether the JSON text ``body`` escapes a NUL or a surrogate that is not half of a pair.
+
+    An escape is a ``\\u`` after an odd number of backslashes (``\\\\u0000`` is a backslash and
+    the text ``u0000``); a high surrogate must be followed at once by a low one."""
+    if b"\\u" not in body:
+        return False
+    low_expected_at = -1
+    for found in _ESCAPE.finditer(body):
+        if len(found.group(1)) % 2 == 0:
+            if low_expected_at != -1:
+                return True
+            continue
+        escape_at = found.end(1) - 1
+        code = int(found.group(2), 16)
+        if low_expected_at != -1:
+            if escape_at == low_expected_at and 0xDC00 <= code <= 0xDFFF:
+                low_expected_at = -1
+                continue
+            return True
+        if code == 0 or 0xDC00 <= code <= 0xDFFF:
+            return True
+        if 0xD800 <= code <= 0xDBFF:
+            low_expected_at = found.end()
+    return low_expected_at != -1
 
 
 JsonValue = Annotated[Any, AfterValidator(storable)]

@@ -33,6 +33,7 @@ from cashwrap.catalog.schemas import (
     StoreMappingRecord,
 )
 from cashwrap.core.errors import DomainError
+from cashwrap.core.json_values import unstorable_escape
 from cashwrap.core.money import is_currency, to_minor
 
 PRODUCTS = "products"
@@ -240,6 +241,16 @@ class BatchReader:
             )
             return
         if not raw.strip():
+            return
+        if unstorable_escape(raw):
+            batch.errors.append(
+                LineError(
+                    line,
+                    "invalid_characters",
+                    "a text of the record holds a NUL character or an unpaired UTF-16 surrogate "
+                    "(\\u0000, \\ud800…), which no database stores",
+                )
+            )
             return
         kind = batch.member.kind
         try:
