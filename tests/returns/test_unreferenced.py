@@ -347,6 +347,7 @@ def test_an_oms_order_with_texts_longer_than_a_return_keeps_is_a_malformed_answe
     too_long = external_order("GD-108", items=[item("GD-108-0", product_id="1000062")])
     too_long["items"][0]["product_attributes"]["name"] = "n" * 513
     too_long["customer"]["name"] = "c" * 129
+    too_long["items"][0]["origin_id"] = "GD-108-\x00"
     webhook.orders.append(too_long)
     before = on_hand(api, "1000062")
 
@@ -358,6 +359,7 @@ def test_an_oms_order_with_texts_longer_than_a_return_keeps_is_a_malformed_answe
     body = assert_problem(response, 409, "conflict")
     assert any("product_attributes.name" in message for message in body["messages"])
     assert any("customer.name" in message for message in body["messages"])
+    assert any("items.0.origin_id" in message for message in body["messages"])
     assert api.get("/v0/d/orders/GD-108/returns").status_code == 404
     assert on_hand(api, "1000062") == before
 

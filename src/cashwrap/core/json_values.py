@@ -80,5 +80,19 @@ def unstorable_escape(body: bytes) -> bool:
     return low_expected_at != -1
 
 
+def storable_text(text: str) -> bool:
+    """Whether ``text`` holds neither a NUL nor an unpaired surrogate (what a JSON parser hands
+    over when ``unstorable_escape`` would have found one)."""
+    if "\x00" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 JsonValue = Annotated[Any, AfterValidator(storable)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(storable)]

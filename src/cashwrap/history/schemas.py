@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 # The members an order read from the platform and one from the OMS share.
+from cashwrap.core.json_values import storable_text
 from cashwrap.orders.schemas import (
     SalesOrderCustomer,
     SalesOrderExtendedAttribute,
@@ -48,6 +49,14 @@ class Webhook(BaseModel):
     """Strict about what it knows, silent about what it does not."""
 
     model_config = ConfigDict(extra="ignore", strict=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        # A return keeps these texts: a NUL or half a surrogate pair is a malformed answer.
+        if isinstance(value, str) and not storable_text(value):
+            raise ValueError("holds a NUL character or an unpaired UTF-16 surrogate")
+        return value
 
 
 class WebhookPrice(Webhook):
