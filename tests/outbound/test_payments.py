@@ -7,6 +7,7 @@ unknown (repeat with the same key, or read the instrument).
 
 from __future__ import annotations
 
+import json
 import socket
 import uuid
 
@@ -318,6 +319,27 @@ async def test_an_answer_that_is_not_the_contract_s_is_unknown(outbound_http, ps
     assert garbled.reason == "invalid_json"
     assert isinstance(wrong_shape, Unknown)
     assert wrong_shape.reason == "malformed_answer"
+
+
+@pytest.mark.parametrize(
+    ("transaction", "reason"),
+    [
+        ({"transaction_id": "t" * 129}, "malformed_answer"),
+        ({"transaction_id": "t-1", "reason": "r" * 33}, "malformed_answer"),
+        ({"transaction_id": "t-1\u0000"}, "malformed_answer"),
+        ({"transaction_id": "t-1", "correlation_id": "\ud800"}, "invalid_json"),  # the parser's
+    ],
+)
+async def test_an_answer_with_texts_the_platform_cannot_keep_is_unknown(
+    outbound_http, psp, transaction, reason
+):
+    client = client_for(outbound_http, psp, max_attempts=1)
+    body = {"transactions": [{"currency": "USD", "capture_amount": 0, **transaction}]}
+    psp.dial("create_instrument", kind="malformed", body=json.dumps(body), status=200,
+             media_type="application/json", times=1)  # fmt: skip
+    outcome = await authorize(client, "i-1")
+    assert isinstance(outcome, Unknown)
+    assert outcome.reason == reason
 
 
 async def test_a_gateway_error_without_a_contract_code_is_unknown(outbound_http, psp):

@@ -6,6 +6,7 @@ a caller acts on. Booking is the one call the client must not repeat after an un
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -204,6 +205,25 @@ async def test_a_garbled_booking_answer_is_unknown_and_not_repeated(outbound_htt
     assert isinstance(outcome, Unknown)
     assert outcome.reason == "invalid_json"
     assert len(carrier.calls("book_shipment")) == 1
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"tracking_code": "T" * 257}, {"shipment_id": "S" * 129}, {"carrier_code": "UPS\u0000"}],
+)
+async def test_a_booking_answer_with_texts_the_platform_cannot_keep_is_unknown(
+    outbound_http, carrier, change
+):
+    client = client_for(outbound_http, carrier)
+    offer = (await offers_for(client))[0]
+    booked = await client.book_offer(SHIPMENT, offer, external_order_id="EXT-1")
+    assert isinstance(booked, Booked)
+    [answer] = [call["response"] for call in carrier.calls("book_shipment")]
+    carrier.dial("book_shipment", kind="malformed", status=201, body=json.dumps(answer | change),
+                 media_type="application/json", times=1)  # fmt: skip
+    outcome = await client.book_offer(SHIPMENT, offer, external_order_id="EXT-2")
+    assert isinstance(outcome, Unknown)
+    assert outcome.reason == "malformed_answer"
 
 
 async def test_offers_are_asked_again_after_a_timeout(outbound_http, carrier):

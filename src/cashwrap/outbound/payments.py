@@ -52,6 +52,7 @@ import orjson
 
 from cashwrap.core import clock, money
 from cashwrap.core.errors import InvalidInput
+from cashwrap.core.json_values import storable_text
 from cashwrap.outbound.http import OutboundHttp, OutboundResult
 
 Operation = Literal["create_instrument", "capture", "refund", "revoke", "get_instrument"]
@@ -804,24 +805,36 @@ def _approved(body: Any, currency: str | None, of: _Outcomes) -> PaymentOutcome:
 def _transaction(item: Any, identifier: str, currency: str | None) -> Transaction:
     if not isinstance(item, dict):
         raise TypeError("a transaction is not an object")
-    transaction_id = item["transaction_id"]
-    if not isinstance(transaction_id, str) or not transaction_id:
+    transaction_id = _kept_text(item["transaction_id"], "transaction_id", 128)
+    if not transaction_id:
         raise ValueError("transaction_id is not a string")
     code = item.get("currency") or currency
     if not isinstance(code, str) or not money.is_currency(code):
         raise ValueError(f"currency {code!r} is not an ISO 4217 code")
-    reason = item.get("reason")
-    correlation_id = item.get("correlation_id")
+    reason = _kept_text(item.get("reason"), "reason", 32)
+    correlation_id = _kept_text(item.get("correlation_id"), "correlation_id", 256)
+    instrument_id = str(item.get("instrument_id") or identifier)
+    _kept_text(instrument_id, "instrument_id", 128)
     return Transaction(
         transaction_id=transaction_id,
-        instrument_id=str(item.get("instrument_id") or identifier),
-        reason=reason if isinstance(reason, str) else None,
+        instrument_id=instrument_id,
+        reason=reason,
         capture_amount=_minor(item.get("capture_amount", 0), code),
         refund_amount=_minor(item.get("refund_amount", 0), code),
         currency=code.upper(),
-        correlation_id=correlation_id if isinstance(correlation_id, str) else None,
+        correlation_id=correlation_id,
         created_at=_time(item.get("created_at")),
     )
+
+
+def _kept_text(value: Any, name: str, limit: int) -> str | None:
+    """A text of the answer the platform keeps (None when it is not a text): longer than its
+    column, or holding a NUL or half a surrogate pair, makes the answer malformed."""
+    if not isinstance(value, str):
+        return None
+    if len(value) > limit or not storable_text(value):
+        raise ValueError(f"{name} is longer than {limit} characters or not storable text")
+    return value
 
 
 def _instrument(item: Any) -> Instrument | None:

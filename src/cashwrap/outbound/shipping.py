@@ -41,6 +41,7 @@ from urllib.parse import quote
 
 from cashwrap.core import clock, money
 from cashwrap.core.errors import InvalidInput
+from cashwrap.core.json_values import storable_text
 from cashwrap.outbound.http import OutboundHttp, OutboundResult
 from cashwrap.outbound.payments import Endpoint, contract_failure, retrying
 
@@ -469,7 +470,7 @@ def _shipment(body: dict[str, Any]) -> Shipment:
     if not isinstance(events, list):
         raise TypeError("events is not a list")
     return Shipment(
-        shipment_id=_required_str(body, "shipment_id"),
+        shipment_id=_required_str(body, "shipment_id", 128),
         status=_optional_str(body, "status") or "booked",
         tracking_code=tracking_code,
         label=_label(body.get("label"), tracking_code),
@@ -508,11 +509,16 @@ def _label(item: Any, tracking_code: str) -> Label:
     )
 
 
-def _required_str(item: dict[str, Any], name: str) -> str:
+# The longest text of an answer the platform keeps (a tracking code, a carrier; a shipment's id
+# is kept in 128 characters).
+_LONGEST_TEXT = 256
+
+
+def _required_str(item: dict[str, Any], name: str, limit: int = _LONGEST_TEXT) -> str:
     value = item[name]
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} is not a non-empty string")
-    return value
+    return _kept(value, name, limit)
 
 
 def _optional_str(item: dict[str, Any], name: str) -> str | None:
@@ -521,6 +527,13 @@ def _optional_str(item: dict[str, Any], name: str) -> str | None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{name} is not a string")
+    return _kept(value, name, _LONGEST_TEXT)
+
+
+def _kept(value: str, name: str, limit: int) -> str:
+    """Longer than the platform keeps, or with a NUL or half a surrogate pair: malformed."""
+    if len(value) > limit or not storable_text(value):
+        raise ValueError(f"{name} is longer than {limit} characters or not storable text")
     return value
 
 
