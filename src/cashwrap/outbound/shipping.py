@@ -485,7 +485,7 @@ def _shipment(body: dict[str, Any]) -> Shipment:
         events=tuple(
             TrackingEvent(
                 status=_required_str(event, "status"),
-                description=_optional_str(event, "description"),
+                description=_optional_str(event, "description", _LONGEST_NOTE),
                 happened_at=_time(event.get("happened_at")),
             )
             for event in events
@@ -512,6 +512,8 @@ def _label(item: Any, tracking_code: str) -> Label:
 # The longest text of an answer the platform keeps (a tracking code, a carrier; a shipment's id
 # is kept in 128 characters).
 _LONGEST_TEXT = 256
+_LONGEST_NOTE = 4096
+"""A tracking event's description: shown, not kept in a column."""
 
 
 def _required_str(item: dict[str, Any], name: str, limit: int = _LONGEST_TEXT) -> str:
@@ -521,13 +523,13 @@ def _required_str(item: dict[str, Any], name: str, limit: int = _LONGEST_TEXT) -
     return _kept(value, name, limit)
 
 
-def _optional_str(item: dict[str, Any], name: str) -> str | None:
+def _optional_str(item: dict[str, Any], name: str, limit: int = _LONGEST_TEXT) -> str | None:
     value = item.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{name} is not a string")
-    return _kept(value, name, _LONGEST_TEXT)
+    return _kept(value, name, limit)
 
 
 def _kept(value: str, name: str, limit: int) -> str:
