@@ -2,7 +2,8 @@
 
 A catalog product id (255), title (512) and pricebook (128), and a return's customer id (256),
 did not fit the order, fulfillment and return columns they are copied into: PostgreSQL refused
-the insert. SQLite does not enforce the lengths; it gets the same declared types.
+the insert. SQLite does not enforce the lengths; it gets the same declared types. Downgrading
+narrows them again: on PostgreSQL it fails once a longer value is stored (nothing is cut).
 
 Revision ID: 0010_widen_columns
 Revises: 0009_returns
