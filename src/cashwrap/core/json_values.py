@@ -94,5 +94,13 @@ def storable_text(text: str) -> bool:
     return True
 
 
+def fitting_text(value: str, name: str, limit: int) -> str:
+    """``value`` if it fits a column of ``limit`` characters and :func:`storable_text` holds,
+    else ValueError: for texts another system answers and the platform keeps."""
+    if len(value) > limit or not storable_text(value):
+        raise ValueError(f"{name} is longer than {limit} characters or not storable text")
+    return value
+
+
 JsonValue = Annotated[Any, AfterValidator(storable)]
 JsonObject = Annotated[dict[str, Any], AfterValidator(storable)]

@@ -52,7 +52,7 @@ import orjson
 
 from cashwrap.core import clock, money
 from cashwrap.core.errors import InvalidInput
-from cashwrap.core.json_values import storable_text
+from cashwrap.core.json_values import fitting_text
 from cashwrap.outbound.http import OutboundHttp, OutboundResult
 
 Operation = Literal["create_instrument", "capture", "refund", "revoke", "get_instrument"]
@@ -813,8 +813,7 @@ def _transaction(item: Any, identifier: str, currency: str | None) -> Transactio
         raise ValueError(f"currency {code!r} is not an ISO 4217 code")
     reason = _kept_text(item.get("reason"), "reason", 32)
     correlation_id = _kept_text(item.get("correlation_id"), "correlation_id", 256)
-    instrument_id = str(item.get("instrument_id") or identifier)
-    _kept_text(instrument_id, "instrument_id", 128)
+    instrument_id = fitting_text(str(item.get("instrument_id") or identifier), "instrument_id", 128)
     return Transaction(
         transaction_id=transaction_id,
         instrument_id=instrument_id,
@@ -830,11 +829,7 @@ def _transaction(item: Any, identifier: str, currency: str | None) -> Transactio
 def _kept_text(value: Any, name: str, limit: int) -> str | None:
     """A text of the answer the platform keeps (None when it is not a text): longer than its
     column, or holding a NUL or half a surrogate pair, makes the answer malformed."""
-    if not isinstance(value, str):
-        return None
-    if len(value) > limit or not storable_text(value):
-        raise ValueError(f"{name} is longer than {limit} characters or not storable text")
-    return value
+    return fitting_text(value, name, limit) if isinstance(value, str) else None
 
 
 def _instrument(item: Any) -> Instrument | None:

@@ -41,7 +41,7 @@ from urllib.parse import quote
 
 from cashwrap.core import clock, money
 from cashwrap.core.errors import InvalidInput
-from cashwrap.core.json_values import storable_text
+from cashwrap.core.json_values import fitting_text
 from cashwrap.outbound.http import OutboundHttp, OutboundResult
 from cashwrap.outbound.payments import Endpoint, contract_failure, retrying
 
@@ -520,7 +520,7 @@ def _required_str(item: dict[str, Any], name: str, limit: int = _LONGEST_TEXT) -
     value = item[name]
     if not isinstance(value, str) or not value:
         raise ValueError(f"{name} is not a non-empty string")
-    return _kept(value, name, limit)
+    return fitting_text(value, name, limit)
 
 
 def _optional_str(item: dict[str, Any], name: str, limit: int = _LONGEST_TEXT) -> str | None:
@@ -529,14 +529,7 @@ def _optional_str(item: dict[str, Any], name: str, limit: int = _LONGEST_TEXT) -
         return None
     if not isinstance(value, str):
         raise ValueError(f"{name} is not a string")
-    return _kept(value, name, limit)
-
-
-def _kept(value: str, name: str, limit: int) -> str:
-    """Longer than the platform keeps, or with a NUL or half a surrogate pair: malformed."""
-    if len(value) > limit or not storable_text(value):
-        raise ValueError(f"{name} is longer than {limit} characters or not storable text")
-    return value
+    return fitting_text(value, name, limit)
 
 
 def _minor(value: Any, currency: str) -> int:
