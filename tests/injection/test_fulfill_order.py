@@ -359,32 +359,6 @@ def test_a_prerouted_shipment_without_stock_waits_on_hold(store):
     assert store.requests_of(body["id"]) == []
 
 
-def test_a_historical_order_is_imported_closed(store):
-    payload = order_payload(strategy=None)
-    shipment = payload["shipments"][0]
-    shipment.pop("shipping_option")
-    shipment["historical_shipping_option"] = {
-        "country_code": "US",
-        "display_name": "Ground",
-        "fulfillment_node_id": "DC01",
-        "price": 0,
-        "service_level_identifier": "Priority",
-        "shipping_carrier": "USPS",
-        "shipping_type": "traditional_carrier",
-        "tax": 0,
-        "zip_code": "10001",
-    }
-    shipment["shipped_at"] = "2024-03-02T10:00:00Z"
-    payload["is_historical"] = True
-    body = store.injected(payload)
-    order = store.order(body["id"])
-    assert order["status"] == "closed"
-    assert order["items"][0]["fulfillment_location_id"] == "DC01"
-    assert store.requests_of(body["id"]) == []
-    created = store.wait_event("order.created", lambda p: p["id"] == body["id"])
-    assert created["is_historical"] is True
-
-
 def historical_payload(node: str) -> dict[str, Any]:
     payload = order_payload(strategy=None)
     shipment = payload["shipments"][0]
@@ -403,6 +377,16 @@ def historical_payload(node: str) -> dict[str, Any]:
     shipment["shipped_at"] = "2024-03-02T10:00:00Z"
     payload["is_historical"] = True
     return payload
+
+
+def test_a_historical_order_is_imported_closed(store):
+    body = store.injected(historical_payload("DC01"))
+    order = store.order(body["id"])
+    assert order["status"] == "closed"
+    assert order["items"][0]["fulfillment_location_id"] == "DC01"
+    assert store.requests_of(body["id"]) == []
+    created = store.wait_event("order.created", lambda p: p["id"] == body["id"])
+    assert created["is_historical"] is True
 
 
 def test_a_historical_fulfillment_node_id_is_kept_whole_up_to_its_bound(store):
