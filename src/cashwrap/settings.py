@@ -71,6 +71,14 @@ class Settings(BaseSettings):
         ge=0,
         description="Ask the carrier this often whether booked parcels were picked up; 0: never.",
     )
+    checkout_config_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Carts and checkouts reuse a tenant's selling settings and a store's "
+        "location this long; a change made through this process applies at once (0: read them "
+        "for every request).",
+    )
     atp_config_cache_seconds: float = Field(
         default=1.0,
         ge=0,

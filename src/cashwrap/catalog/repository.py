@@ -141,6 +141,36 @@ async def product_prices(
     return await sql.fetch_mappings(session, _PRICES, {"tenant": tenant, "product_id": product_id})
 
 
+async def titles_and_price(
+    session: AsyncSession, tenant: str, product_id: str, *, pricebook: str, currency: str
+) -> list[dict[str, Any]]:
+    """One product's records (shop, locale, title), each with the product's price in
+    ``pricebook`` and ``currency`` (None when it has none there): one statement for a cart line.
+    """
+    values = {
+        "tenant": tenant,
+        "product_id": product_id,
+        "pricebook": pricebook,
+        "currency": currency,
+    }
+    return await sql.fetch_mappings(session, _TITLES_AND_PRICE, values)
+
+
+_PRICE_IN = (
+    select(ProductPrice.amount)
+    .where(
+        ProductPrice.tenant == bindparam("tenant"),
+        ProductPrice.product_id == bindparam("product_id"),
+        ProductPrice.pricebook == bindparam("pricebook"),
+        ProductPrice.currency == bindparam("currency"),
+    )
+    .scalar_subquery()
+)
+_TITLES_AND_PRICE = sql.Statement(
+    select(Product.shop, Product.locale, Product.title, _PRICE_IN.label("amount"))
+    .where(Product.tenant == bindparam("tenant"), Product.product_id == bindparam("product_id"))
+    .order_by(Product.shop, Product.locale)
+)
 _CONTENT = sql.Statement(
     select(Product.shop, Product.locale, Product.title, Product.brand, Product.description)
     .where(Product.tenant == bindparam("tenant"), Product.product_id == bindparam("product_id"))

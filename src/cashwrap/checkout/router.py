@@ -9,7 +9,13 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from cashwrap.api import problems
-from cashwrap.api.deps import CurrentPrincipal, DatabaseDep, DbSession, OutboundHttpDep
+from cashwrap.api.deps import (
+    AppSettings,
+    CurrentPrincipal,
+    DatabaseDep,
+    DbSession,
+    OutboundHttpDep,
+)
 from cashwrap.checkout import service
 from cashwrap.checkout.schemas import (
     AddItemRequestBody,
@@ -38,9 +44,14 @@ CASHWRAP = "defined by cashwrap"
     summary=f"Create a cart ({NEWSTORE})",
 )
 async def create_cart(
-    body: CreateCartRequestBody, principal: CurrentPrincipal, session: DbSession
+    body: CreateCartRequestBody,
+    principal: CurrentPrincipal,
+    session: DbSession,
+    settings: AppSettings,
 ) -> Response:
-    record = await service.create_cart(session, principal.tenant, body)
+    record = await service.create_cart(
+        session, principal.tenant, body, config_max_age=settings.checkout_config_cache_seconds
+    )
     shipping = await service.shipping_price(session, principal.tenant, record)
     await session.commit()
     return _cart(record, shipping, 201, {"Location": f"/checkout/carts/{record.id}"})
@@ -84,8 +95,15 @@ async def add_item(
     body: AddItemRequestBody,
     principal: CurrentPrincipal,
     session: DbSession,
+    settings: AppSettings,
 ) -> Response:
-    line_id = await service.add_item(session, principal.tenant, cart_id, body)
+    line_id = await service.add_item(
+        session,
+        principal.tenant,
+        cart_id,
+        body,
+        config_max_age=settings.checkout_config_cache_seconds,
+    )
     await session.commit()
     return Response(
         MessagesResponse(id=line_id).model_dump_json(),
@@ -159,6 +177,7 @@ async def checkout(
     principal: CurrentPrincipal,
     database: DatabaseDep,
     http: OutboundHttpDep,
+    settings: AppSettings,
     idempotency_key: str | None = Header(default=None, alias="Idempotency-Key"),
 ) -> Response:
     answer = await service.checkout(
@@ -168,6 +187,7 @@ async def checkout(
         cart_id=cart_id,
         idempotency_key=idempotency_key or "",
         request=body,
+        config_max_age=settings.checkout_config_cache_seconds,
     )
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else {}
     if answer.problem is not None:

@@ -25,3 +25,6 @@ class Recent(Generic[K, V]):
     def put(self, key: K, value: V, max_age: float) -> None:
         if max_age > 0:
             self._entries[key] = (time.monotonic(), value)
+
+    def clear(self) -> None:
+        self._entries.clear()

@@ -17,9 +17,11 @@ from cashwrap.catalog.service.imports import (
     start_job,
 )
 from cashwrap.catalog.service.products import (
+    LinePricing,
     count_products,
     get_product,
     known_product_ids,
+    line_pricing,
     price_of,
     some_product_ids,
 )
@@ -27,6 +29,7 @@ from cashwrap.catalog.service.runner import ImportRunner, RunnerSettings
 
 __all__ = [
     "ImportRunner",
+    "LinePricing",
     "RunnerSettings",
     "count_products",
     "create_job",
@@ -34,6 +37,7 @@ __all__ = [
     "get_job",
     "get_product",
     "known_product_ids",
+    "line_pricing",
     "list_jobs",
     "price_of",
     "set_failed",

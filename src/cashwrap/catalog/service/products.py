@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,6 +33,28 @@ async def price_of(
         if price["pricebook"] == pricebook and price["currency"] == currency.upper():
             return int(price["amount"])
     return None
+
+
+@dataclass(frozen=True)
+class LinePricing:
+    """What a cart line needs of a product: its titles per shop and locale, and its price in
+    one pricebook and currency (None: none there)."""
+
+    titles: list[dict[str, Any]]
+    amount: int | None
+
+
+async def line_pricing(
+    session: AsyncSession, tenant: str, product_id: str, *, pricebook: str, currency: str
+) -> LinePricing:
+    """One read for a cart line (every added line asks); 404 ``product_not_found``."""
+    rows = await repository.titles_and_price(
+        session, tenant, product_id, pricebook=pricebook, currency=currency.upper()
+    )
+    if not rows:
+        raise NotFound(f"product {product_id!r} does not exist", code="product_not_found")
+    amount = rows[0]["amount"]
+    return LinePricing(titles=rows, amount=int(amount) if amount is not None else None)
 
 
 async def get_product(session: AsyncSession, tenant: str, product_id: str) -> dict[str, Any]:

@@ -93,15 +93,16 @@ class CartRecord:
 
 
 async def create_cart(
-    session: AsyncSession, tenant: str, body: CreateCartRequestBody
+    session: AsyncSession, tenant: str, body: CreateCartRequestBody, *, config_max_age: float = 0.0
 ) -> CartRecord:
     """400 ``invalid_currency`` for an unknown currency, ``store_not_found`` for a store the
-    platform does not know (import its store mapping first)."""
+    platform does not know (import its store mapping first). ``config_max_age``: the settings
+    and the store's location may be that many seconds old (``config.service.kept``)."""
     currency = body.currency.upper()
     if not money.is_currency(currency):
         raise InvalidInput(f"currency: {body.currency!r} is not ISO 4217", code="invalid_currency")
     try:
-        node = await locations.store_node(session, tenant, body.channel_id)
+        node = await locations.store_node(session, tenant, body.channel_id, max_age=config_max_age)
     except NotFound:
         raise InvalidInput(
             f"channel_id: store {body.channel_id!r} is not known to the platform (import its "
@@ -135,8 +136,8 @@ async def create_cart(
     }
     lines: list[dict[str, Any]] = []
     if body.items:
-        app = await config.associate_app(session, tenant)
-        lines = await _new_lines(session, tenant, row, app, [], body.items, now)
+        app = await config.associate_app(session, tenant, max_age=config_max_age)
+        lines = await _new_lines(session, tenant, row, app, [], body.items, now, config_max_age)
     await sql.execute(session, _INSERT_CART, [row])
     await sql.execute(session, _INSERT_ITEMS, lines)
     return CartRecord(cart=row, items=lines)
@@ -178,7 +179,12 @@ async def update_cart(
 
 
 async def add_item(
-    session: AsyncSession, tenant: str, cart_id: str, body: AddItemRequestBody
+    session: AsyncSession,
+    tenant: str,
+    cart_id: str,
+    body: AddItemRequestBody,
+    *,
+    config_max_age: float = 0.0,
 ) -> str:
     """Add a line priced from the catalog; its id.
 
@@ -188,8 +194,10 @@ async def add_item(
     """
     record = await load(session, tenant, cart_id, for_update=True)
     _check_open(record)
-    app = await config.associate_app(session, tenant)
-    lines = await _new_lines(session, tenant, record.cart, app, record.items, [body], clock.now())
+    app = await config.associate_app(session, tenant, max_age=config_max_age)
+    lines = await _new_lines(
+        session, tenant, record.cart, app, record.items, [body], clock.now(), config_max_age
+    )
     await sql.execute(session, _INSERT_ITEMS, lines)
     return str(lines[0]["id"])
 
@@ -202,6 +210,7 @@ async def _new_lines(
     existing: Sequence[Mapping[str, Any]],
     bodies: Sequence[AddItemRequestBody],
     now: datetime,
+    config_max_age: float,
 ) -> list[dict[str, Any]]:
     """The rows of new lines, priced from the catalog, once the cart's rules allow them all."""
     if len(existing) + len(bodies) > MAX_LINES:
@@ -211,7 +220,7 @@ async def _new_lines(
         for body in bodies
     ]
     fulfillments = {item["fulfillment"] for item in existing} | set(chosen)
-    await _check_rules(session, tenant, cart, app, fulfillments)
+    await _check_rules(session, tenant, cart, app, fulfillments, config_max_age=config_max_age)
     position = max((item["position"] for item in existing), default=-1)
     rows = []
     for body, fulfillment in zip(bodies, chosen, strict=True):
@@ -410,11 +419,13 @@ async def _check_rules(
     cart: Mapping[str, Any],
     app: AssociateAppConfig,
     fulfillments: set[str],
+    *,
+    config_max_age: float = 0.0,
 ) -> None:
     store_mixed_cart = None
     if len(fulfillments) > 1:
         store_mixed_cart = (
-            await config.store_settings(session, tenant, cart["channel_id"])
+            await config.store_settings(session, tenant, cart["channel_id"], max_age=config_max_age)
         ).mixed_cart
     rules.check_fulfillments(app, store_mixed_cart, fulfillments)
 
@@ -422,28 +433,22 @@ async def _check_rules(
 async def _priced(
     session: AsyncSession, tenant: str, cart: Mapping[str, Any], product_id: str, pricebook: str
 ) -> tuple[str | None, int]:
+    currency = cart["currency"]
     try:
-        product = await catalog.get_product(session, tenant, product_id)
+        pricing = await catalog.line_pricing(
+            session, tenant, product_id, pricebook=pricebook, currency=currency
+        )
     except NotFound:
         raise InvalidInput(
             f"product_id: product {product_id!r} is not in the catalog", code="product_not_found"
         ) from None
-    currency = cart["currency"]
-    amount = next(
-        (
-            price["amount_minor"]
-            for price in product["prices"]
-            if price["pricebook"] == pricebook and price["currency"] == currency
-        ),
-        None,
-    )
-    if amount is None:
+    if pricing.amount is None:
         raise InvalidInput(
             f"product {product_id!r} has no price in pricebook {pricebook!r} and currency "
             f"{currency}",
             code="price_not_found",
         )
-    return _name(product["content"], cart["catalog"], cart["locale"]), int(amount)
+    return _name(pricing.titles, cart["catalog"], cart["locale"]), pricing.amount
 
 
 def _name(content: Sequence[Mapping[str, Any]], shop: str, locale: str) -> str | None:

@@ -126,15 +126,17 @@ async def checkout(
     cart_id: str,
     idempotency_key: str,
     request: CheckoutRequest,
+    config_max_age: float = 0.0,
 ) -> Answer:
     """Check the cart out (see the module); the answer to send (201 and the order, or a
-    stored answer replayed)."""
+    stored answer replayed). ``config_max_age``: the settings a checkout reads may be that
+    many seconds old (``config.service.kept``)."""
     key = attempts.check_key(idempotency_key)
     digest = attempts.request_hash(cart_id, request.model_dump(mode="json"))
     reserved = await _reserve_number(database, tenant)
 
     async def prepare(session: AsyncSession, attempt: Attempt) -> Sale | Answer:
-        sale = await _claim(session, http, tenant, attempt, request, reserved)
+        sale = await _claim(session, http, tenant, attempt, request, reserved, config_max_age)
         if not sale.local:
             return sale
         # Cash only and nothing to ship: no other system to ask, so the claim's transaction
@@ -209,6 +211,7 @@ async def _claim(
     attempt: Attempt,
     request: CheckoutRequest,
     reserved: int | None,
+    config_max_age: float,
 ) -> Sale:
     record = await carts.load(session, tenant, attempt.cart_id, for_update=True)
     cart = record.cart
@@ -222,7 +225,7 @@ async def _claim(
             )
     else:
         _check_claimable(record)
-    settings = await config.selling(session, tenant, cart["channel_id"])
+    settings = await config.selling(session, tenant, cart["channel_id"], max_age=config_max_age)
     sales = settings.sales_order
     if not sales.enabled:
         raise PreconditionFailed(

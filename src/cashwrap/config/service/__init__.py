@@ -31,6 +31,7 @@ from cashwrap.config.schemas import (
     StoreSettings,
 )
 from cashwrap.config.service import fulfillment as _fulfillment
+from cashwrap.config.service import kept as _kept
 from cashwrap.config.service import settings as _settings
 from cashwrap.config.service import webhooks as _webhooks
 
@@ -96,9 +97,16 @@ async def fulfillment_config(session: AsyncSession, tenant: str) -> FulfillmentC
     return await _fulfillment.effective(session, tenant)
 
 
-async def associate_app(session: AsyncSession, tenant: str) -> AssociateAppConfig:
-    snapshot = await _settings.associate_app(session, tenant)
-    return AssociateAppConfig.model_validate(snapshot.body)
+async def associate_app(
+    session: AsyncSession, tenant: str, *, max_age: float = 0.0
+) -> AssociateAppConfig:
+    """``max_age`` > 0: what this process read at most that long ago may serve (``kept``)."""
+
+    async def read() -> AssociateAppConfig:
+        snapshot = await _settings.associate_app(session, tenant)
+        return AssociateAppConfig.model_validate(snapshot.body)
+
+    return await _kept.reused(session, ("associate_app", tenant), max_age, read)
 
 
 async def payment_config(session: AsyncSession, tenant: str) -> PaymentConfig:
@@ -117,9 +125,14 @@ async def refund_options(session: AsyncSession, tenant: str, store_id: str | Non
     return list(ALL_REFUND_OPTIONS)
 
 
-async def store_settings(session: AsyncSession, tenant: str, store_id: str) -> StoreSettings:
-    stored = await repository.read(session, tenant, _settings.STORE_PREFIX + store_id)
-    return StoreSettings.model_validate(stored.value if stored.is_set else {})
+async def store_settings(
+    session: AsyncSession, tenant: str, store_id: str, *, max_age: float = 0.0
+) -> StoreSettings:
+    async def read() -> StoreSettings:
+        stored = await repository.read(session, tenant, _settings.STORE_PREFIX + store_id)
+        return StoreSettings.model_validate(stored.value if stored.is_set else {})
+
+    return await _kept.reused(session, ("store", tenant, store_id), max_age, read)
 
 
 @dataclass(frozen=True)
@@ -133,9 +146,18 @@ class SellingSettings:
     store: StoreSettings
 
 
-async def selling(session: AsyncSession, tenant: str, store_id: str) -> SellingSettings:
+async def selling(
+    session: AsyncSession, tenant: str, store_id: str, *, max_age: float = 0.0
+) -> SellingSettings:
     """The sales order, Associate App, payment, external OMS and store documents, read with
-    their documented defaults as the single-document functions read them — in one query."""
+    their documented defaults as the single-document functions read them — in one query
+    (``max_age`` as for :func:`associate_app`)."""
+    return await _kept.reused(
+        session, ("selling", tenant, store_id), max_age, lambda: _selling(session, tenant, store_id)
+    )
+
+
+async def _selling(session: AsyncSession, tenant: str, store_id: str) -> SellingSettings:
     store_document = _settings.STORE_PREFIX + store_id
     names = [
         _settings.SALES_ORDER,

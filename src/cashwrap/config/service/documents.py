@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cashwrap.config import repository
 from cashwrap.config.repository import StoredDocument
 from cashwrap.config.schemas import REDACTED
+from cashwrap.config.service import kept
 from cashwrap.core import clock
 from cashwrap.core.errors import Conflict, InvalidInput, PreconditionFailed
 from cashwrap.core.json_values import storable
@@ -138,6 +139,7 @@ async def write(
         storable(value)
     except ValueError as error:
         raise InvalidInput(f"{what}: {error}", code="invalid_request") from None
+    kept.changing(session)
     saved = await repository.save(
         session, tenant, name, value, read_version=current.version, updated_by=updated_by
     )

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.core import clock
+from cashwrap.core.cache import Recent
 from cashwrap.core.errors import Conflict, InvalidInput, NotFound
 from cashwrap.locations import repository
 from cashwrap.locations.models import FulfillmentLocation
@@ -105,12 +106,24 @@ async def get_store(session: AsyncSession, tenant: str, store_id: str) -> Fulfil
     return location
 
 
-async def store_node(session: AsyncSession, tenant: str, store_id: str) -> str:
+_STORE_NODES: Recent[tuple[int, str, str], str] = Recent()
+
+
+async def store_node(
+    session: AsyncSession, tenant: str, store_id: str, *, max_age: float = 0.0
+) -> str:
     """The fulfillment_node_id of a store (one indexed read, no ORM: every new cart asks);
-    404 ``store_not_found``."""
+    404 ``store_not_found``. ``max_age`` > 0: a node this process found at most that long ago
+    serves (a store found missing is always asked again, so a store imported just now is
+    known at once)."""
+    key = (id(session.bind), tenant, store_id)
+    node = _STORE_NODES.get(key, max_age)
+    if node is not None:
+        return node
     node = await repository.node_of_store(session, tenant, store_id)
     if node is None:
         raise NotFound(f"store {store_id!r} does not exist", code="store_not_found")
+    _STORE_NODES.put(key, node, max_age)
     return node
 
 
