@@ -170,6 +170,22 @@ def test_a_statement_alone_commits_by_itself_while_a_transaction_stays_open(
     run(database_url, work)
 
 
+def test_a_write_alone_is_committed_when_it_returns_and_a_violation_is_an_integrity_error(
+    database_url: str,
+) -> None:
+    async def work(database: Database, tenant: str) -> None:
+        assert await sql.execute_alone(database.engine, _INSERT, record(tenant, "A")) == 1
+        # Committed: a connection of its own reads it, and no transaction holds the pool's.
+        assert await stored(database, tenant) == ["A"]
+        with pytest.raises(IntegrityError):
+            await sql.execute_alone(database.engine, _INSERT, record(tenant, "A"))
+        async with database.transaction() as session:
+            await sql.execute(session, _INSERT, [record(tenant, "B")])
+        assert await stored(database, tenant) == ["A", "B"]
+
+    run(database_url, work)
+
+
 # --- inserts sent later ------------------------------------------------------------------------
 
 _ONE = sql.Statement(select(literal(1)))

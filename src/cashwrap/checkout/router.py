@@ -46,14 +46,12 @@ CASHWRAP = "defined by cashwrap"
 async def create_cart(
     body: CreateCartRequestBody,
     principal: CurrentPrincipal,
-    session: DbSession,
+    database: DatabaseDep,
     settings: AppSettings,
 ) -> Response:
-    record = await service.create_cart(
-        session, principal.tenant, body, config_max_age=settings.checkout_config_cache_seconds
+    record, shipping = await service.create_cart(
+        database, principal.tenant, body, config_max_age=settings.checkout_config_cache_seconds
     )
-    shipping = await service.shipping_price(session, principal.tenant, record)
-    await session.commit()
     return _cart(record, shipping, 201, {"Location": f"/checkout/carts/{record.id}"})
 
 

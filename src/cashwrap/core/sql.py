@@ -29,7 +29,8 @@ from __future__ import annotations
 import functools
 import re
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -359,14 +360,30 @@ async def fetch_alone(
     ``COMMIT``) and a session; for a single statement that must not wait for a longer
     transaction, such as taking the next number of a counter.
     """
-    async with engine.connect() as connection:
-        # The driver connection as the pool hands it out: no transaction is begun on it, so
-        # the driver runs the statement in autocommit; returning it to the pool sends nothing.
-        raw = await connection.get_raw_connection()
-        driver: Any = raw.driver_connection
-        compiled = statement.compiled(connection.dialect, _insert_keys(statement, values))
+    async with _alone(engine) as (driver, dialect):
+        compiled = statement.compiled(dialect, _insert_keys(statement, values))
         found = await _fetch_on(driver, compiled.sql, compiled.arguments(values or {}))
         return [compiled.row(row) for row in found]
+
+
+async def execute_alone(
+    engine: AsyncEngine, statement: Statement, values: Mapping[str, Any]
+) -> int:
+    """Run ``statement`` once outside any transaction (it commits by itself, as with
+    :func:`fetch_alone`): for a write that is a whole unit of work, such as a new empty cart.
+    The number of rows it affected."""
+    async with _alone(engine) as (driver, dialect):
+        compiled = statement.compiled(dialect, _insert_keys(statement, values))
+        return await _run(driver, compiled.sql, [compiled.arguments(values)])
+
+
+@asynccontextmanager
+async def _alone(engine: AsyncEngine) -> AsyncIterator[tuple[Any, Dialect]]:
+    async with engine.connect() as connection:
+        # The driver connection as the pool hands it out: no transaction is begun on it, so
+        # the driver runs statements in autocommit; returning it to the pool sends nothing.
+        raw = await connection.get_raw_connection()
+        yield raw.driver_connection, connection.dialect
 
 
 async def _fetch(
