@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, insert, literal, select
+from sqlalchemy import bindparam, insert, literal, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -207,6 +207,52 @@ def test_rows_sent_later_are_committed_and_read_back_in_the_transaction(database
             assert await sql.fetch(session, _ONE) == [(1,)]
             await sql.insert_later(session, _INSERT, [record(tenant, "E")])
         assert await stored(database, tenant) == ["A", "B", "C", "D", "E"]
+
+    run(database_url, work)
+
+
+_SET_STATUS = sql.Statement(
+    update(INJECTIONS)
+    .where(
+        INJECTIONS.c.tenant == bindparam("tenant"),
+        INJECTIONS.c.external_id == bindparam("external_id"),
+    )
+    .values(status=bindparam("status"))
+)
+
+
+def test_an_update_sent_later_goes_with_the_next_statement_and_rolls_back_with_it(
+    database_url: str,
+) -> None:
+    async def work(database: Database, tenant: str) -> None:
+        async with database.transaction() as session:
+            await sql.execute(session, _INSERT, [record(tenant, "A"), record(tenant, "B")])
+        async with database.transaction() as session:
+            await sql.run_later(
+                session, _SET_STATUS, {"tenant": tenant, "external_id": "A", "status": 409}
+            )
+            # Carried by a statement on another table; seen by the transaction's next reads.
+            assert await sql.fetch(session, _ONE) == [(1,)]
+            assert (await sql.fetch(session, _BY_KEY, {"tenant": tenant, "external_id": "A"}))[0][
+                2
+            ] == 409
+            # Waiting at the commit: sent before it.
+            await sql.run_later(
+                session, _SET_STATUS, {"tenant": tenant, "external_id": "B", "status": 410}
+            )
+        await fail_after(
+            database,
+            lambda s: sql.run_later(
+                s, _SET_STATUS, {"tenant": tenant, "external_id": "A", "status": 500}
+            ),
+        )
+
+        async with database.transaction() as session:
+            statuses = [
+                (await sql.fetch(session, _BY_KEY, {"tenant": tenant, "external_id": key}))[0][2]
+                for key in ("A", "B")
+            ]
+        assert statuses == [409, 410]
 
     run(database_url, work)
 

@@ -16,11 +16,12 @@ Errors keep SQLAlchemy's kinds: a constraint violation raises
 Rules for statements run here: no expanding ``IN`` lists (give one bind parameter per value) and
 no Python-side column defaults (every row names its values) — both are refused when compiled.
 
-**Inserts sent later** (:func:`insert_later`): rows nobody reads back in the transaction and
-whose failure no caller handles (an order's items, its events) wait on the connection and go
-with the next statement — on PostgreSQL inside it, as data-modifying ``WITH`` parts, so a
-sale's or an injection's rows cost a few round trips instead of one per table. Whatever runs
-next on the connection sends them first (any SQLAlchemy statement, a savepoint, the commit);
+**Inserts sent later** (:func:`insert_later`, and :func:`run_later` for an update): rows nobody
+reads back in the transaction and whose failure no caller handles (an order's items, its events,
+the stock a sale takes) wait on the connection and go with the next statement — on PostgreSQL
+inside it, as data-modifying ``WITH`` parts, so a sale's or an injection's rows cost a few round
+trips instead of one per table. Whatever runs next on the connection sends them first (any
+SQLAlchemy statement, a savepoint, the commit);
 a rollback drops them with the rest, the rollback of a savepoint those queued inside it.
 """
 
@@ -216,6 +217,15 @@ async def insert_later(
         return
     _, dialect, later = await _driver(session)
     later.parts.extend(_insert_parts(statement, dialect, rows))
+
+
+async def run_later(session: AsyncSession, statement: Statement, values: Mapping[str, Any]) -> None:
+    """Queue ``statement`` (an ``UPDATE`` or ``DELETE``) to go with the next statement of the
+    transaction, as :func:`insert_later` queues rows: for a change whose row count nobody reads
+    and whose failure would be a bug, which may wait for the statement that follows it."""
+    _, dialect, later = await _driver(session)
+    compiled = statement.compiled(dialect)
+    later.parts.append(_Part(compiled.sql, list(compiled.arguments(values)), statement.tables))
 
 
 def _insert_parts(

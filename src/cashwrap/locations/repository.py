@@ -155,18 +155,33 @@ async def remove_from_stock(
     on-hand stops at zero: a sale of a reserved unit must not fail because an import lowered
     the count meanwhile.
     """
-    values = {
+    values = _removal(tenant, node, product_id, units, moment)
+    rows = await sql.fetch(session, _REMOVE_CLAMPED if clamp else _REMOVE, values)
+    return int(rows[0][0]) if rows else None
+
+
+async def remove_from_stock_later(
+    session: AsyncSession, tenant: str, node: str, product_id: str, units: int, moment: datetime
+) -> None:
+    """As :func:`remove_from_stock` with ``clamp``, queued to go with the transaction's next
+    statement (``core.sql.run_later``)."""
+    values = _removal(tenant, node, product_id, units, moment)
+    await sql.run_later(session, _REMOVE_CLAMPED_LATER, values)
+
+
+def _removal(
+    tenant: str, node: str, product_id: str, units: int, moment: datetime
+) -> dict[str, Any]:
+    return {
         "tenant": tenant,
         "node": node,
         "product_id": product_id,
         "units": units,
         "moment": moment,
     }
-    rows = await sql.fetch(session, _REMOVE_CLAMPED if clamp else _REMOVE, values)
-    return int(rows[0][0]) if rows else None
 
 
-def _remove_from_stock(*, clamp: bool) -> sql.Statement:
+def _remove_from_stock(*, clamp: bool, returning: bool = True) -> sql.Statement:
     units = bindparam("units", type_=STOCK.c.on_hand.type)
     statement = (
         update(STOCK)
@@ -183,14 +198,16 @@ def _remove_from_stock(*, clamp: bool) -> sql.Statement:
             ),
             updated_at=bindparam("moment", type_=STOCK.c.updated_at.type),
         )
-        .returning(STOCK.c.on_hand)
     )
+    if returning:
+        statement = statement.returning(STOCK.c.on_hand)
     return sql.Statement(statement if clamp else statement.where(STOCK.c.on_hand >= units))
 
 
 # Built once: every sale handed over at the till takes its units off the store's stock.
 _REMOVE = _remove_from_stock(clamp=False)
 _REMOVE_CLAMPED = _remove_from_stock(clamp=True)
+_REMOVE_CLAMPED_LATER = _remove_from_stock(clamp=True, returning=False)
 
 
 async def on_hand(

@@ -549,6 +549,7 @@ async def _place(
                 authorizations=authorizations,
                 captures=captures,
                 between=place,
+                account_is_new=True,
             )
             assert placed_or_none is not None
             placed = placed_or_none
@@ -563,6 +564,7 @@ async def _place(
                 currency=sale.currency,
                 authorizations=authorizations,
                 captures=captures,
+                account_is_new=True,
             )
     held = CartState.OPEN if sale.local else CartState.CHECKING_OUT
     await transition(
@@ -587,15 +589,16 @@ async def _place(
         captured,
         shipments,
     )
-    await attempts.finish(session, attempt, 201, body)
     if handed_over:
-        # Last: every till selling this product at this store queues on its stock row.
+        # Queued to go with the attempt's answer, the transaction's last statement: every till
+        # selling this product at this store queues on its stock row until the commit.
         await take_from_store(
             session,
             tenant,
             cart["fulfillment_node_id"],
             [drafts[index].product_id for index in hand_over],
         )
+    await attempts.finish(session, attempt, 201, body)
     return body
 
 

@@ -108,9 +108,10 @@ async def take_sold_units(
 ) -> None:
     """Units handed over at a store's till left it: off its on-hand stock, never below zero
     (what the customer holds was there, whatever the stock said). The sale's cart names the
-    store, so the location is not looked up again (one statement: every sale runs it)."""
-    await repository.remove_from_stock(
-        session, tenant, node_id, product_id, units, clock.now(), clamp=True
+    store, so the location is not looked up again; the update goes with the transaction's next
+    statement (every sale runs it: no round trip of its own)."""
+    await repository.remove_from_stock_later(
+        session, tenant, node_id, product_id, units, clock.now()
     )
 
 

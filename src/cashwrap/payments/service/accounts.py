@@ -116,10 +116,15 @@ async def open_account(
     authorizations: Sequence[Approval],
     captures: Sequence[Approval] = (),
     between: Callable[[AsyncSession], Awaitable[T]] | None = None,
+    account_is_new: bool = False,
 ) -> tuple[AccountState, T | None]:
     """Write the account of payments already taken and record its events, in order:
     ``amount_authorized``, then whatever ``between`` records, then ``amount_captured`` (when
-    there are captures). A second account with the same id is a 409.
+    there are captures). A second account with the same id is a 409 — unless
+    ``account_is_new`` says the caller knows none can exist (a checkout's order id: the order,
+    its account and the checkout's answer commit together or not at all): the account's row
+    then goes with the transaction's next statement (``core.sql.insert_later``), one round trip
+    fewer for every sale.
     """
     now = clock.now()
     currency = currency.upper()
@@ -168,12 +173,15 @@ async def open_account(
         "created_at": now,
         "updated_at": now,
     }
-    try:
-        await sql.execute(session, _INSERT_ACCOUNT, [account_row])
-    except IntegrityError:
-        raise Conflict(
-            f"payment account {account_id} already exists", code="account_exists"
-        ) from None
+    if account_is_new:
+        await sql.insert_later(session, _INSERT_ACCOUNT, [account_row])
+    else:
+        try:
+            await sql.execute(session, _INSERT_ACCOUNT, [account_row])
+        except IntegrityError:
+            raise Conflict(
+                f"payment account {account_id} already exists", code="account_exists"
+            ) from None
     await sql.insert_later(session, _INSERT_INSTRUMENTS, instrument_rows)
     await sql.insert_later(session, _INSERT_TRANSACTIONS, authorization_rows + capture_rows)
     if authorization_rows:
