@@ -67,7 +67,13 @@ What the figures taught (three calls a sale, same machine, other work running on
   when a line is added and at checkout), and the checks every request passes at the edge (text
   no database stores): within the noise of the version before, in turns the same morning —
   99–110 orders/s (30–32 %) against 105–131 (28–30 %); the checks take under 1 % of the
-  platform's CPU in the profiles.
+  platform's CPU in the profiles;
+* the settings a line and a checkout read kept for a moment (forgotten when the process
+  commits a configuration change), a line's titles and price in one statement, an empty cart
+  one INSERT that commits by itself, the payment account and the stock update sent with the
+  statements after them: 15 statements a sale instead of 23. Both versions up at once, the load
+  sent to one at a time in turns of 5 s: 94.5 against 79.6 sales/s (medians of eight turns
+  each), the platform's CPU a sale 9.7 against 11.6 ms, PostgreSQL's 5.1 against 6.2.
 """
 
 from __future__ import annotations
