@@ -17,13 +17,10 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cashwrap.api.problems import RequestProblem, problem_response
-from cashwrap.core.json_values import unstorable_escape
+from cashwrap.core.json_values import UNSTORABLE_TEXT, unstorable_escape
 
 ERROR_CODE = "invalid_characters"
-MESSAGE = (
-    "the request carries a NUL character or an unpaired UTF-16 surrogate (\\u0000, \\ud800…): "
-    "no field can hold one"
-)
+MESSAGE = UNSTORABLE_TEXT
 
 _BINARY = (b"multipart/", b"application/octet-stream", b"application/zip")
 

@@ -50,6 +50,12 @@ def _at(where: str) -> str:
     return f" (at {where})" if where else ""
 
 
+UNSTORABLE_TEXT = (
+    "the request carries a NUL character or an unpaired UTF-16 surrogate (\\u0000, \\ud800…): "
+    "no field can hold one"
+)
+"""What a refusal of such text says (the platform's and the sandboxes')."""
+
 _ESCAPE = re.compile(rb"(\\+)u([0-9a-fA-F]{4})")
 
 

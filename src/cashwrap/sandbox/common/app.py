@@ -49,6 +49,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cashwrap.core import clock
 from cashwrap.core.ids import new_id
+from cashwrap.core.json_values import UNSTORABLE_TEXT, unstorable_escape
 from cashwrap.core.uow import Database
 from cashwrap.sandbox.common import database as tables
 from cashwrap.sandbox.common import faults
@@ -716,6 +717,7 @@ def create_sandbox_app(sandbox: Sandbox, routers: Sequence[APIRouter]) -> FastAP
         title=f"cashwrap sandbox: {sandbox.spec.title}",
         summary="A stand-in for another system, reached over HTTP; faults can be dialed.",
         lifespan=lifespan,
+        dependencies=[Depends(_storable_text)],
     )
     app.state.sandbox = sandbox
 
@@ -728,6 +730,23 @@ def create_sandbox_app(sandbox: Sandbox, routers: Sequence[APIRouter]) -> FastAP
     app.include_router(admin)
     _install_problems(app)
     return app
+
+
+async def _storable_text(request: Request) -> None:
+    """400 ``invalid_characters`` for a NUL in the path or the query, or a NUL or an unpaired
+    surrogate escaped in the body — text the sandbox's database (PostgreSQL above all) cannot
+    store — before anything is recorded, as the platform refuses it (``api.text_guard``)."""
+    scope = request.scope
+    refused = "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+    if not refused and request.method in ("POST", "PUT", "PATCH"):
+        body = await request.body()  # FastAPI has read it already: no second read
+        content_type = request.headers.get("content-type", "").lower()
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            refused = b"%00" in body
+        else:
+            refused = unstorable_escape(body)
+    if refused:
+        raise SandboxProblem(400, "invalid_characters", UNSTORABLE_TEXT, store=False)
 
 
 def _install_problems(app: FastAPI) -> None:
