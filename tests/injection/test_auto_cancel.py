@@ -154,3 +154,20 @@ def test_cancelling_an_injected_order_gives_its_units_back_at_once(store):
     assert atp() == before
     assert [i["status"] for i in store.order(order["id"])["items"]] == ["cancelled"] * 2
     assert second["uuid"] != first["uuid"]
+
+
+def test_a_configuration_change_applies_to_the_very_next_order(store, platform):
+    # The platform keeps the injection settings for a moment; committing a change forgets them.
+    assert platform.settings.injection_config_cache_seconds >= 1
+    accepted = store.injected(order_payload(service_level="Overnight"))
+    assert store.order(accepted["id"])["items"][0]["status"] == "in_fulfillment"
+
+    changed = store.api.post(
+        "/v1/r/config/order_injection",
+        params={"version": 2},
+        json={"skip_soft_routing_on_injection": False},
+    )
+    assert changed.status_code in (200, 201), changed.text
+    body = store.injected(order_payload(service_level="Overnight"))
+
+    assert cancelled(store, body["id"])["reason_code"] == "shipping_offer_update_error"

@@ -25,6 +25,7 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.config import service as config
+from cashwrap.config.service import kept
 from cashwrap.core.cache import Recent
 from cashwrap.core.uow import Database
 from cashwrap.locations import service as locations
@@ -141,7 +142,8 @@ async def atp(
     ``config_max_age`` > 0 lets this process reuse the tenant's ATP configuration (the switch
     and the webhook) read at most that many seconds ago, so that a question with its locations
     and external ATP costs no database transaction at all: ``POST /v0/availability`` passes
-    ``atp_config_cache_seconds``. A configuration change then reaches ATP within that delay.
+    ``atp_config_cache_seconds``. A configuration change committed by this process applies
+    to the next question, one made by another process within that delay.
     """
     target = _TARGETS.get((id(database), tenant), config_max_age)
     if locations_asked is not None and target is not None:
@@ -156,8 +158,11 @@ async def atp(
     return await _ask_oms(http, tenant, question)
 
 
-# (id of the Database, tenant) → the webhook target (None: ATP from the platform's stock).
-_TARGETS: Recent[tuple[int, str], oms.AvailabilityTarget | None] = Recent()
+# (id of the Database, tenant) → the webhook target (None: ATP from the platform's stock);
+# forgotten as soon as this process commits a configuration change (config.service.kept).
+_TARGETS: Recent[tuple[int, str], oms.AvailabilityTarget | None] = kept.forgotten_on_change(
+    Recent()
+)
 
 
 async def _from_stock(session: AsyncSession, tenant: str, question: Question) -> AtpResult:

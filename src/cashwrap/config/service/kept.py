@@ -20,9 +20,12 @@ from sqlalchemy.orm import Session
 from cashwrap.core.cache import Recent
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 _CHANGED = "cashwrap.config.changed"
 _KEPT: Recent[tuple[Any, ...], Any] = Recent()
+_OTHERS: list[Recent[Any, Any]] = []
 
 
 class _Generation:
@@ -48,6 +51,13 @@ async def reused(
     return found
 
 
+def forgotten_on_change(cache: Recent[K, V]) -> Recent[K, V]:
+    """``cache`` (another domain's kept configuration), cleared as this module's values are
+    whenever this process commits a configuration change."""
+    _OTHERS.append(cache)
+    return cache
+
+
 def changing(session: AsyncSession) -> None:
     """Note that ``session``'s transaction changes the configuration: what is kept is
     forgotten when it commits."""
@@ -59,6 +69,8 @@ def _committed(session: Session) -> None:
     if session.info.pop(_CHANGED, False):
         _Generation.value += 1
         _KEPT.clear()
+        for cache in _OTHERS:
+            cache.clear()
 
 
 @event.listens_for(Session, "after_rollback")

@@ -46,6 +46,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.config import service as config
 from cashwrap.config.schemas import FulfillmentConfiguration, OrderInjectionConfig
+from cashwrap.config.service import kept
 from cashwrap.core import clock
 from cashwrap.core.cache import Recent
 from cashwrap.core.errors import Conflict, DomainError, InvalidInput, NotFound
@@ -156,7 +157,8 @@ async def inject(
     """Create the order once; the answer's JSON body (see the module).
 
     ``config_max_age``: the tenant's configuration and known locations are reused this many
-    seconds (per process); a change reaches injection within that delay.
+    seconds (per process); a configuration change committed by this process applies to the
+    next order, one made by another process within that delay.
     """
     checked = rules.check(request)
     order_id = new_id()
@@ -226,7 +228,8 @@ class _Settings:
     reservation_minutes: int
 
 
-_SETTINGS: Recent[tuple[int, str], _Settings] = Recent()
+# Forgotten as soon as this process commits a configuration change (config.service.kept).
+_SETTINGS: Recent[tuple[int, str], _Settings] = kept.forgotten_on_change(Recent())
 _STORES: Recent[tuple[int, str, str], str] = Recent()
 
 
