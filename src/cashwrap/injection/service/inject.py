@@ -228,8 +228,6 @@ class _Settings:
     reservation_minutes: int
 
 
-# Forgotten as soon as this process commits a configuration change (config.service.kept).
-_SETTINGS: Recent[tuple[int, str], _Settings] = kept.forgotten_on_change(Recent())
 _STORES: Recent[tuple[int, str, str], str] = Recent()
 
 
@@ -244,18 +242,19 @@ class _Cache:
     max_age: float
 
     async def settings(self, session: AsyncSession) -> _Settings:
-        cached = _SETTINGS.get((self.database, self.tenant), self.max_age)
-        if cached is not None:
-            return cached
-        found = _Settings(
-            injection=await config.order_injection(session, self.tenant),
-            fulfillment=await config.fulfillment_config(session, self.tenant),
-            reservation_minutes=int(
-                (await locations.get_config(session, self.tenant))["expires_in_min"]
-            ),
-        )
-        _SETTINGS.put((self.database, self.tenant), found, self.max_age)
-        return found
+        """Kept as the checkout's are: forgotten when this process commits a configuration
+        change (``config.service.kept``)."""
+
+        async def read() -> _Settings:
+            return _Settings(
+                injection=await config.order_injection(session, self.tenant),
+                fulfillment=await config.fulfillment_config(session, self.tenant),
+                reservation_minutes=int(
+                    (await locations.get_config(session, self.tenant))["expires_in_min"]
+                ),
+            )
+
+        return await kept.reused(session, ("injection", self.tenant), self.max_age, read)
 
     async def store_of(self, session: AsyncSession, node: str) -> str | None:
         """``""`` for a warehouse, the store id for a store, None for an unknown location."""
