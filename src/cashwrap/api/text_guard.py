@@ -17,12 +17,15 @@ from __future__ import annotations
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cashwrap.api.problems import RequestProblem, problem_response
-from cashwrap.core.json_values import UNSTORABLE_TEXT, unstorable_escape
+from cashwrap.core.json_values import (
+    UNSTORABLE_TEXT,
+    body_kind,
+    unstorable_body,
+    unstorable_target,
+)
 
 ERROR_CODE = "invalid_characters"
 MESSAGE = UNSTORABLE_TEXT
-
-_BINARY = (b"multipart/", b"application/octet-stream", b"application/zip")
 
 
 class TextGuardMiddleware:
@@ -33,13 +36,13 @@ class TextGuardMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if "\x00" in scope["path"] or b"%00" in scope.get("query_string", b""):
+        if unstorable_target(scope["path"], scope.get("query_string", b"")):
             refused = problem_response(
                 status=400, error_code=ERROR_CODE, message=MESSAGE, instance=scope["path"]
             )
             await refused(scope, receive, send)
             return
-        kind = _body_kind(scope)
+        kind = body_kind(_content_type(scope))
         if kind is None:
             await self.app(scope, receive, send)
             return
@@ -53,20 +56,16 @@ class TextGuardMiddleware:
             if not message.get("more_body", False):
                 body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                 chunks.clear()
-                if unstorable_escape(body) if kind == "json" else b"%00" in body:
+                if unstorable_body(kind, body):
                     raise RequestProblem(400, ERROR_CODE, MESSAGE)
             return message
 
         await self.app(scope, checked_receive, send)
 
 
-def _body_kind(scope: Scope) -> str | None:
-    """``"form"`` for a URL-encoded form, None for a binary upload, else ``"json"``: FastAPI
-    reads a body without a content type as JSON, and order injection reads any body."""
+def _content_type(scope: Scope) -> bytes | None:
+    """The request's content type; None when it sends none."""
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
-            value = value.lower()
-            if value.startswith(b"application/x-www-form-urlencoded"):
-                return "form"
-            return None if value.startswith(_BINARY) else "json"
-    return "json"
+            return bytes(value)
+    return None

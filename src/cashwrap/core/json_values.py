@@ -59,6 +59,30 @@ UNSTORABLE_TEXT = (
 _ESCAPE = re.compile(rb"(\\+)u([0-9a-fA-F]{4})")
 
 
+_BINARY = (b"multipart/", b"application/octet-stream", b"application/zip")
+
+
+def unstorable_target(path: str, query_string: bytes) -> bool:
+    """Whether a request's path or query string carries a NUL."""
+    return "\x00" in path or b"%00" in query_string
+
+
+def body_kind(content_type: bytes | None) -> str | None:
+    """``"form"`` for a URL-encoded form, None for a binary upload, else ``"json"``: FastAPI
+    reads a body without a content type as JSON, and order injection reads any body."""
+    if content_type is None:
+        return "json"
+    content_type = content_type.lower()
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
+        return "form"
+    return None if content_type.startswith(_BINARY) else "json"
+
+
+def unstorable_body(kind: str, body: bytes) -> bool:
+    """Whether a whole body of ``kind`` (:func:`body_kind`) carries text no database stores."""
+    return unstorable_escape(body) if kind == "json" else b"%00" in body
+
+
 def unstorable_escape(body: bytes) -> bool:
     """Whether the JSON text ``body`` escapes a NUL or a surrogate that is not half of a pair.
 

@@ -49,7 +49,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cashwrap.core import clock
 from cashwrap.core.ids import new_id
-from cashwrap.core.json_values import UNSTORABLE_TEXT, unstorable_escape
+from cashwrap.core.json_values import (
+    UNSTORABLE_TEXT,
+    body_kind,
+    unstorable_body,
+    unstorable_target,
+)
 from cashwrap.core.uow import Database
 from cashwrap.sandbox.common import database as tables
 from cashwrap.sandbox.common import faults
@@ -737,14 +742,12 @@ async def _storable_text(request: Request) -> None:
     surrogate escaped in the body — text the sandbox's database (PostgreSQL above all) cannot
     store — before anything is recorded, as the platform refuses it (``api.text_guard``)."""
     scope = request.scope
-    refused = "\x00" in scope["path"] or b"%00" in scope.get("query_string", b"")
+    refused = unstorable_target(scope["path"], scope.get("query_string", b""))
     if not refused and request.method in ("POST", "PUT", "PATCH"):
-        body = await request.body()  # FastAPI has read it already: no second read
-        content_type = request.headers.get("content-type", "").lower()
-        if content_type.startswith("application/x-www-form-urlencoded"):
-            refused = b"%00" in body
-        else:
-            refused = unstorable_escape(body)
+        content_type = request.headers.get("content-type")
+        kind = body_kind(content_type.encode("latin-1") if content_type is not None else None)
+        # FastAPI has read the body already: no second read.
+        refused = kind is not None and unstorable_body(kind, await request.body())
     if refused:
         raise SandboxProblem(400, "invalid_characters", UNSTORABLE_TEXT, store=False)
 
