@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -17,8 +18,7 @@ import httpx
 import pytest
 
 from cashwrap.app import create_app
-from cashwrap.events import catalog
-from cashwrap.events.outbox import record
+from cashwrap.events import catalog, outbox
 from tests.conftest import Platform, TenantCredentials, platform_settings
 from tests.events.sink import Sink
 from tests.support import databases
@@ -92,8 +92,16 @@ class Stream:
         created["_path"] = path
         return created
 
-    def record(self, *payloads: catalog.EventPayload, fail: bool = False) -> list[str]:
-        """Record events in one transaction (rolled back when ``fail``); returns their ids."""
+    def record(
+        self,
+        *payloads: catalog.EventPayload,
+        fail: bool = False,
+        new: Collection[int] = (),
+        batched: bool = False,
+    ) -> list[str]:
+        """Record events in one transaction (rolled back when ``fail``); returns their ids.
+        ``new``: the payloads (by position) recorded as their entity's first events
+        (``entity_is_new``); ``batched``: recorded inside ``outbox.batched``."""
         database = self.platform.server.app.state.database  # type: ignore[attr-defined]
         tenant = self.tenant
 
@@ -101,17 +109,18 @@ class Stream:
             ids = []
             try:
                 async with database.transaction() as session:
-                    for payload in payloads:
-                        entity_id = getattr(payload, "id", "x")
-                        ids.append(
-                            await record(
-                                session,
-                                tenant=tenant,
-                                payload=payload,
-                                entity_type=payload.entity_type,
-                                entity_id=entity_id,
+                    async with outbox.batched(session) if batched else nullcontext():
+                        for position, payload in enumerate(payloads):
+                            ids.append(
+                                await outbox.record(
+                                    session,
+                                    tenant=tenant,
+                                    payload=payload,
+                                    entity_type=payload.entity_type,
+                                    entity_id=getattr(payload, "id", "x"),
+                                    entity_is_new=position in new,
+                                )
                             )
-                        )
                     if fail:
                         raise RuntimeError("the business change failed")
             except RuntimeError:

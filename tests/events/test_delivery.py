@@ -6,13 +6,18 @@ import base64
 import hashlib
 import hmac
 import time
+import uuid
 from typing import Any
+
+import pytest
+from sqlalchemy.exc import DBAPIError
 
 from tests.events.conftest import (
     HORIZON_SECONDS,
     TIMEOUT_SECONDS,
     Stream,
     ffr_assigned,
+    order_cancelled,
     order_created,
     wait_for,
 )
@@ -111,6 +116,35 @@ def test_logical_timestamp_grows_per_entity(stream: Stream):
         if r.json["payload"]["id"] == order.id
     )
     assert stamps == [1, 2]
+
+
+def test_a_new_entitys_counter_starts_with_its_first_events_and_goes_on_after(stream: Stream):
+    integration = stream.register()
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    # Recorded as the entity's first events (an order being placed), one by one and batched:
+    # numbered from 1 without reading the counter back.
+    stream.record(order_created(first), order_cancelled(first), new={0})
+    stream.record(order_created(second), order_cancelled(second), new={0}, batched=True)
+    # Later transactions go on from where those left the counter.
+    stream.record(order_created(first))
+    stream.record(order_cancelled(second), batched=True)
+    # Said to be new when it has events already: the transaction fails and sends nothing.
+    with pytest.raises(DBAPIError):
+        stream.record(order_created(first), new={0})
+
+    path = integration["_path"]
+    wait_for(lambda: len(stream.sink.at(path)) >= 6, what="6 events")
+    time.sleep(0.5)
+    received = stream.sink.all_at(path)
+    stamps = {
+        entity: sorted(
+            r.json["payload"]["logical_timestamp"]
+            for r in received
+            if r.json["payload"]["id"] == entity
+        )
+        for entity in (first, second)
+    }
+    assert stamps == {first: [1, 2, 3], second: [1, 2, 3]}
 
 
 def test_server_errors_are_retried_until_acknowledged(stream: Stream):

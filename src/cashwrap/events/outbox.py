@@ -51,6 +51,7 @@ async def record(
     payload: EventPayload,
     entity_type: str,
     entity_id: str,
+    entity_is_new: bool = False,
 ) -> str:
     """Record one event in the caller's transaction and return its id.
 
@@ -58,7 +59,12 @@ async def record(
     replay and every integration. ``payload.logical_timestamp`` left at ``None`` is filled with
     the next value of the entity's counter (an upsert that holds the counter's row until the
     transaction ends, so two transactions that record events of the same entity take turns and
-    get increasing values). Written as a batch of one (:func:`batched`): three statements.
+    get increasing values). Written as a batch of one (:func:`batched`).
+
+    ``entity_is_new``: the entity was created in this transaction, under an id made for it (an
+    order being placed): no other transaction can know it, so its counter starts at 1 and is
+    inserted with the rows, without a round trip to read it back. Said of an entity that
+    already has events, the counter's INSERT fails and the transaction with it.
     """
     if not tenant:
         raise ValueError("record() needs the tenant")
@@ -66,9 +72,9 @@ async def record(
         raise ValueError("record() needs the entity_type and the entity_id")
     deferred: list[_Deferred] | None = session.sync_session.info.get(_BATCH)
     if deferred is not None:
-        return _defer(deferred, tenant, payload, entity_type, entity_id)
+        return _defer(deferred, tenant, payload, entity_type, entity_id, entity_is_new)
     alone: list[_Deferred] = []
-    event_id = _defer(alone, tenant, payload, entity_type, entity_id)
+    event_id = _defer(alone, tenant, payload, entity_type, entity_id, entity_is_new)
     await _write_batch(session, alone)
     return event_id
 
@@ -107,6 +113,7 @@ class _Deferred:
     entity_type: str
     entity_id: str
     recorded_at: datetime
+    entity_is_new: bool
 
 
 def _defer(
@@ -115,23 +122,30 @@ def _defer(
     payload: EventPayload,
     entity_type: str,
     entity_id: str,
+    entity_is_new: bool,
 ) -> str:
     recorded_at = clock.now()
     if pending and recorded_at <= pending[-1].recorded_at:
         # Events of one batch keep their recording order in time, as one-by-one recording has.
         recorded_at = pending[-1].recorded_at + timedelta(microseconds=1)
     event_id = new_id()
-    pending.append(_Deferred(event_id, tenant, payload, entity_type, entity_id, recorded_at))
+    pending.append(
+        _Deferred(event_id, tenant, payload, entity_type, entity_id, recorded_at, entity_is_new)
+    )
     return event_id
 
 
 async def _write_batch(session: AsyncSession, pending: list[_Deferred]) -> None:
     counts: dict[tuple[str, str, str], int] = {}
+    new: dict[tuple[str, str, str], int] = {}
     for item in pending:
         if item.payload.logical_timestamp is None:
             key = (item.tenant, item.entity_type, item.entity_id)
-            counts[key] = counts.get(key, 0) + 1
-    next_value: dict[tuple[str, str, str], int] = {}
+            if key in new or (item.entity_is_new and key not in counts):
+                new[key] = new.get(key, 0) + 1
+            else:
+                counts[key] = counts.get(key, 0) + 1
+    next_value: dict[tuple[str, str, str], int] = dict.fromkeys(new, 1)
     if counts:
         # One upsert for every entity of the batch, each counter advanced by its events (in
         # key order, so that concurrent transactions lock the counters in the same order).
@@ -187,6 +201,14 @@ async def _write_batch(session: AsyncSession, pending: list[_Deferred]) -> None:
             }
         )
     # Sent with the transaction's next statement: nothing reads them back before the commit.
+    await sql.insert_later(
+        session,
+        _INSERT_CLOCK,
+        [
+            {"tenant": tenant, "entity_type": entity_type, "entity_id": entity_id, "value": value}
+            for (tenant, entity_type, entity_id), value in new.items()
+        ],
+    )
     await sql.insert_later(session, _INSERT_EVENT, events)
     await sql.insert_later(session, _INSERT_OUTBOX, queued)
     wake_local_dispatchers_on_commit(session)
@@ -246,6 +268,7 @@ def _advance(postgres: bool, count: int) -> sql.Statement:
 # Built once: constructing a statement per call costs more Python time than executing it.
 _INSERT_EVENT = sql.Statement(insert(event_records))
 _INSERT_OUTBOX = sql.Statement(insert(event_outbox))
+_INSERT_CLOCK = sql.Statement(insert(event_entity_clocks))
 _BATCH = "cashwrap.events.batch"
 
 

@@ -109,5 +109,6 @@ async def assign(session: AsyncSession, tenant: str, drafts: Sequence[RequestDra
             payload=events.assigned(request, own),
             entity_type="fulfillment_request",
             entity_id=request["id"],
+            entity_is_new=True,
         )
     return [request["id"] for request in requests]

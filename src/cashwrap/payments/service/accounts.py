@@ -191,6 +191,7 @@ async def open_account(
             payload=events.authorized(account_id, order_id, authorization_rows, instrument_rows),
             entity_type="payment_account",
             entity_id=account_id,
+            entity_is_new=True,  # its row was written just now, or is written with the order
         )
     outcome = await between(session) if between is not None else None
     if capture_rows:
