@@ -298,3 +298,46 @@ def test_a_violation_by_a_row_sent_later_is_not_the_next_statements_integrity_er
         assert await stored(database, tenant) == ["A"]
 
     run(database_url, work)
+
+
+class _Taken(Exception):
+    """What a caller answers when its queued row's key is taken (as a duplicate order number)."""
+
+
+def test_rows_queued_with_a_refusal_raise_it_whichever_statement_sends_them(
+    database_url: str,
+) -> None:
+    async def work(database: Database, tenant: str) -> None:
+        async with database.transaction() as session:
+            await sql.execute(session, _INSERT, [record(tenant, "A")])
+
+        async def queue_a_taken_key(sent_by: str) -> None:
+            async with database.transaction() as session:
+                await sql.insert_later(session, _INSERT, [record(tenant, "B")])
+                await sql.insert_later(
+                    session, _INSERT, [record(tenant, "A")], refusal=_Taken("A is taken")
+                )
+                if sent_by == "the next statement":
+                    await sql.fetch(session, _ONE)
+                elif sent_by == "a statement on the same table":
+                    await sql.fetch(session, _BY_KEY, {"tenant": tenant, "external_id": "B"})
+                # else: the commit sends them
+
+        for sent_by in ("the next statement", "a statement on the same table", "the commit"):
+            with pytest.raises(_Taken, match="A is taken"):
+                await queue_a_taken_key(sent_by)
+        # Each transaction rolled back whole: the row queued before the refused one too.
+        assert await stored(database, tenant) == ["A"]
+
+        # A violation that is not of a unique key is still a bug's DBAPIError, not the answer.
+        async def queue_a_row_without_its_tenant() -> None:
+            async with database.transaction() as session:
+                await sql.insert_later(
+                    session, _INSERT, [record("no-such-tenant", "C")], refusal=_Taken("taken")
+                )
+
+        with pytest.raises(DBAPIError) as raised:
+            await queue_a_row_without_its_tenant()
+        assert not isinstance(raised.value, IntegrityError)
+
+    run(database_url, work)

@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from tests.injection.test_fulfill_order import assert_problem
+from tests.orders.test_order_core import mixed_cart_draft, place
 from tests.support.stores import order_payload
 
 
@@ -78,3 +79,19 @@ def test_a_cancelled_order_stays_cancelled_and_comes_back_under_a_new_number(sto
     rerouted = store.injected(order_payload(payload["external_id"] + "-2", node="US01"))
     assert rerouted["id"] != first["id"]
     assert store.order(rerouted["id"])["items"][0]["status"] == "in_fulfillment"
+
+
+def test_an_external_id_taken_by_an_order_of_the_store_is_a_conflict_and_writes_nothing(
+    store, platform, tenant
+):
+    taken = place(platform, mixed_cart_draft(tenant.tenant, "CW-TAKEN-1"))
+    payload = order_payload("CW-TAKEN-1")
+    for _ in range(2):  # nothing was kept of the first refusal: the second is refused alike
+        answer = store.inject(payload)
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["error_code"] == "duplicate_order_number"
+    # The number still names the store's order alone.
+    found = store.api.get("/v0/orders/CW-TAKEN-1", params={"id_type": "external"})
+    assert found.json()["uuid"] == taken.id
+    # A new number goes through.
+    assert store.inject(order_payload("CW-TAKEN-2")).status_code == 200

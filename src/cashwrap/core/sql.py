@@ -17,12 +17,15 @@ Rules for statements run here: no expanding ``IN`` lists (give one bind paramete
 no Python-side column defaults (every row names its values) — both are refused when compiled.
 
 **Inserts sent later** (:func:`insert_later`, and :func:`run_later` for an update): rows nobody
-reads back in the transaction and whose failure no caller handles (an order's items, its events,
-the stock a sale takes) wait on the connection and go with the next statement — on PostgreSQL
-inside it, as data-modifying ``WITH`` parts, so a sale's or an injection's rows cost a few round
-trips instead of one per table. Whatever runs next on the connection sends them first (any
-SQLAlchemy statement, a savepoint, the commit);
-a rollback drops them with the rest, the rollback of a savepoint those queued inside it.
+reads back in the transaction (an order, its items, its events, the stock a sale takes) wait on
+the connection and go with the next statement — on PostgreSQL inside it, as data-modifying
+``WITH`` parts, so a sale's or an injection's rows cost a few round trips instead of one per
+table. Whatever runs next on the connection sends them first (any SQLAlchemy statement, a
+savepoint, the commit); a rollback drops them with the rest, the rollback of a savepoint those
+queued inside it. Their constraint violations are nobody's
+:class:`~sqlalchemy.exc.IntegrityError` (a bug), unless they were queued with the answer to give
+when they break a unique constraint (``refusal``: a taken order number), which is then raised by
+whichever statement sends them.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, cast
 
 import asyncpg
@@ -46,6 +50,7 @@ from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import await_only
 
 _DRIVER = "cashwrap.core.sql.driver"
+_NONE: Mapping[str, Exception] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -198,8 +203,10 @@ async def execute(
     if isinstance(statement.statement, Insert):
         affected = 0
         for part in _insert_parts(statement, dialect, rows):
-            joined, values, owner = await later.joined(driver, part.sql, part.arguments, statement)
-            affected += await _run(driver, joined, [values], owner=owner)
+            joined, values, owner, refusals = await later.joined(
+                driver, part.sql, part.arguments, statement
+            )
+            affected += await _run(driver, joined, [values], owner=owner, refusals=refusals)
         return affected
     await later.send(driver)
     compiled = statement.compiled(dialect, tuple(rows[0]))
@@ -207,16 +214,22 @@ async def execute(
 
 
 async def insert_later(
-    session: AsyncSession, statement: Statement, rows: Sequence[Mapping[str, Any]]
+    session: AsyncSession,
+    statement: Statement,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    refusal: Exception | None = None,
 ) -> None:
     """Queue ``rows`` of an ``INSERT`` to go with the next statement of the transaction (see
-    the module): for rows nothing reads back before the commit and whose failure would be a
-    bug, not an answer (a constraint violation there is a :class:`sqlalchemy.exc.DBAPIError`
-    to whoever sends them)."""
+    the module): for rows nothing reads back before the commit. A constraint violation of
+    theirs is a :class:`sqlalchemy.exc.DBAPIError` to whoever sends them — or, when they break
+    a unique constraint, ``refusal`` if given: for rows whose conflict is an answer (a taken
+    order number), raised by whichever statement sends them, the commit included, before the
+    transaction rolls back."""
     if not rows:
         return
     _, dialect, later = await _driver(session)
-    later.parts.extend(_insert_parts(statement, dialect, rows))
+    later.parts.extend(_insert_parts(statement, dialect, rows, refusal))
 
 
 async def run_later(session: AsyncSession, statement: Statement, values: Mapping[str, Any]) -> None:
@@ -225,22 +238,28 @@ async def run_later(session: AsyncSession, statement: Statement, values: Mapping
     and whose failure would be a bug, which may wait for the statement that follows it."""
     _, dialect, later = await _driver(session)
     compiled = statement.compiled(dialect)
-    later.parts.append(_Part(compiled.sql, list(compiled.arguments(values)), statement.tables))
+    later.parts.append(
+        _Part(compiled.sql, list(compiled.arguments(values)), statement.tables, _NONE)
+    )
 
 
 def _insert_parts(
-    statement: Statement, dialect: Dialect, rows: Sequence[Mapping[str, Any]]
+    statement: Statement,
+    dialect: Dialect,
+    rows: Sequence[Mapping[str, Any]],
+    refusal: Exception | None = None,
 ) -> list[_Part]:
     """One ``(sql, arguments)`` per multi-row ``INSERT`` of up to :data:`ROWS_PER_INSERT` rows."""
     keys = tuple(rows[0])
+    refusals = {_table_of(statement): refusal} if refusal is not None else {}
     if len(rows) == 1:
         compiled = statement.compiled(dialect, keys)
-        return [_Part(compiled.sql, list(compiled.arguments(rows[0])), statement.tables)]
+        return [_Part(compiled.sql, list(compiled.arguments(rows[0])), statement.tables, refusals)]
     parts = []
     for start in range(0, len(rows), ROWS_PER_INSERT):
         chunk = rows[start : start + ROWS_PER_INSERT]
         many = statement.compiled_rows(dialect, keys, len(chunk))
-        parts.append(_Part(many.sql, many.arguments(chunk), statement.tables))
+        parts.append(_Part(many.sql, many.arguments(chunk), statement.tables, refusals))
     return parts
 
 
@@ -249,6 +268,15 @@ class _Part:
     sql: str
     arguments: list[Any]
     tables: frozenset[str]
+    refusals: Mapping[str, Exception]
+    """By table: what a constraint violation of this part's rows raises (see insert_later)."""
+
+
+def _refusals(parts: Sequence[_Part]) -> Mapping[str, Exception]:
+    found: dict[str, Exception] = {}
+    for part in parts:
+        found.update(part.refusals)
+    return found
 
 
 @dataclass
@@ -260,10 +288,10 @@ class _Later:
 
     async def joined(
         self, driver: Any, sql: str, arguments: Sequence[Any], statement: Statement
-    ) -> tuple[str, list[Any], str | None]:
+    ) -> tuple[str, list[Any], str | None, Mapping[str, Exception]]:
         """``sql`` with the waiting inserts as ``WITH`` parts when it can carry them (else they
-        are sent first): what to run, its arguments, and — when it carries them — the table
-        whose constraint violations are the caller's (``""``: none).
+        are sent first): what to run, its arguments, — when it carries them — the table whose
+        constraint violations are the caller's (``""``: none), and the carried rows' refusals.
 
         A statement that reads or writes a table with waiting rows does not carry them: the
         parts of one statement do not see each other's rows.
@@ -274,10 +302,11 @@ class _Later:
                 merged = _merged(tuple(part.sql for part in self.parts), sql)
             if merged is not None:
                 carried = [value for part in self.parts for value in part.arguments]
+                refusals = _refusals(self.parts)
                 self.parts.clear()
-                return merged, carried + list(arguments), _table_of(statement)
+                return merged, carried + list(arguments), _table_of(statement), refusals
             await self.send(driver)
-        return sql, list(arguments), None
+        return sql, list(arguments), None, _NONE
 
     async def send(self, driver: Any) -> None:
         """Send the waiting inserts now: one statement on PostgreSQL."""
@@ -288,10 +317,10 @@ class _Later:
             merged = _merged(tuple(part.sql for part in parts[:-1]), parts[-1].sql)
             if merged is not None:
                 arguments = [value for part in parts for value in part.arguments]
-                await _run(driver, merged, [arguments], owner="")
+                await _run(driver, merged, [arguments], owner="", refusals=_refusals(parts))
                 return
         for part in parts:
-            await _run(driver, part.sql, [part.arguments], owner="")
+            await _run(driver, part.sql, [part.arguments], owner="", refusals=part.refusals)
 
 
 def _table_of(statement: Statement) -> str:
@@ -340,8 +369,10 @@ async def run(
     driver, dialect, later = await _driver(session)
     compiled = statement.compiled(dialect)
     arguments = compiled.arguments(values or {})
-    joined, values_, owner = await later.joined(driver, compiled.sql, arguments, statement)
-    return await _run(driver, joined, [values_], owner=owner)
+    joined, values_, owner, refusals = await later.joined(
+        driver, compiled.sql, arguments, statement
+    )
+    return await _run(driver, joined, [values_], owner=owner, refusals=refusals)
 
 
 async def fetch(
@@ -401,10 +432,10 @@ async def _fetch(
 ) -> tuple[_Compiled, Sequence[Sequence[Any]]]:
     driver, dialect, later = await _driver(session)
     compiled = statement.compiled(dialect, _insert_keys(statement, values))
-    sql, arguments, owner = await later.joined(
+    sql, arguments, owner, refusals = await later.joined(
         driver, compiled.sql, compiled.arguments(values or {}), statement
     )
-    return compiled, await _fetch_on(driver, sql, arguments, owner=owner)
+    return compiled, await _fetch_on(driver, sql, arguments, owner=owner, refusals=refusals)
 
 
 def _insert_keys(statement: Statement, values: Mapping[str, Any] | None) -> tuple[str, ...]:
@@ -412,7 +443,12 @@ def _insert_keys(statement: Statement, values: Mapping[str, Any] | None) -> tupl
 
 
 async def _fetch_on(
-    driver: Any, sql: str, arguments: Sequence[Any], *, owner: str | None = None
+    driver: Any,
+    sql: str,
+    arguments: Sequence[Any],
+    *,
+    owner: str | None = None,
+    refusals: Mapping[str, Exception] = _NONE,
 ) -> Sequence[Sequence[Any]]:
     try:
         if isinstance(driver, asyncpg.Connection):
@@ -420,11 +456,16 @@ async def _fetch_on(
         async with driver.execute(sql, arguments) as cursor:
             return list(await cursor.fetchall())
     except (asyncpg.PostgresError, sqlite3.Error) as error:
-        raise _translated(error, sql, [arguments], owner) from error
+        raise _translated(error, sql, [arguments], owner, refusals) from error
 
 
 async def _run(
-    driver: Any, sql: str, arguments: list[Sequence[Any]], *, owner: str | None = None
+    driver: Any,
+    sql: str,
+    arguments: list[Sequence[Any]],
+    *,
+    owner: str | None = None,
+    refusals: Mapping[str, Exception] = _NONE,
 ) -> int:
     try:
         if isinstance(driver, asyncpg.Connection):
@@ -439,7 +480,7 @@ async def _run(
         async with driver.executemany(sql, arguments) as cursor:
             return int(cursor.rowcount)
     except (asyncpg.PostgresError, sqlite3.Error) as error:
-        raise _translated(error, sql, arguments, owner) from error
+        raise _translated(error, sql, arguments, owner, refusals) from error
 
 
 def _affected(status: str) -> int:
@@ -525,13 +566,33 @@ def _on_rollback(connection: Connection, *_: Any) -> None:
 
 
 def _translated(
-    error: Exception, sql: str, arguments: Sequence[Any], owner: str | None = None
-) -> exc.DBAPIError:
+    error: Exception,
+    sql: str,
+    arguments: Sequence[Any],
+    owner: str | None = None,
+    refusals: Mapping[str, Exception] = _NONE,
+) -> Exception:
     """SQLAlchemy's kind of ``error``. ``owner``: the statement carried waiting inserts, and
     only a violation on this table is an :class:`~sqlalchemy.exc.IntegrityError` its caller
-    may answer; one of theirs is a plain :class:`~sqlalchemy.exc.DBAPIError`."""
-    integrity = isinstance(
+    may answer; one of theirs is a plain :class:`~sqlalchemy.exc.DBAPIError` — or, when rows
+    queued with a refusal break a unique constraint, that refusal."""
+    violation = isinstance(
         error, asyncpg.IntegrityConstraintViolationError | sqlite3.IntegrityError
-    ) and (owner is None or getattr(error, "table_name", None) == owner)
+    )
+    table: str | None = getattr(error, "table_name", None)
+    if refusals and _is_unique_violation(error):
+        if table is not None and table in refusals:
+            return refusals[table]
+        if table is None and len(refusals) == 1:
+            # SQLite names no table, but there a part with a refusal is always sent alone.
+            return next(iter(refusals.values()))
+    integrity = violation and (owner is None or table == owner)
     kind = exc.IntegrityError if integrity else exc.DBAPIError
     return kind(sql, list(arguments), error)
+
+
+def _is_unique_violation(error: Exception) -> bool:
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return True
+    name = getattr(error, "sqlite_errorname", "")
+    return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")

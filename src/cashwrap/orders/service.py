@@ -17,7 +17,6 @@ from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from cashwrap.core import clock, sql
@@ -249,13 +248,12 @@ async def place_order(
     if hand_over or payment_status is not None:
         order_row, item_rows = _at_commit(order_row, item_rows, hand_over, payment_status, now)
         status = OrderStatus(str(order_row["status"]))
-    try:  # on the driver (cashwrap.core.sql): the checkout and injection hot paths
-        await sql.execute(session, _INSERT_ORDER, [order_row])
-    except IntegrityError:
-        raise Conflict(
-            f"order number {draft.external_id!r} already exists",
-            code="duplicate_order_number",
-        ) from None
+    # On the driver (cashwrap.core.sql), with the transaction's next statement: the checkout
+    # and injection hot paths. A taken number is answered whichever statement sends the row.
+    duplicate = Conflict(
+        f"order number {draft.external_id!r} already exists", code="duplicate_order_number"
+    )
+    await sql.insert_later(session, _INSERT_ORDER, [order_row], refusal=duplicate)
     await sql.insert_later(session, _INSERT_ITEMS, item_rows)
     if created is not None:
         await outbox.record(
@@ -264,6 +262,7 @@ async def place_order(
             payload=created,
             entity_type="order",
             entity_id=order_id,
+            entity_is_new=True,
         )
     statuses = {row["status"] for row in item_rows}
     if hand_over and ItemStatus.COMPLETE in statuses and statuses <= _DONE:
