@@ -56,17 +56,24 @@ async def transition(
     target: str,
     status_column: str = "status",
     values: Mapping[str, Any] | None = None,
+    locked: bool = False,
 ) -> None:
-    """Move one row from ``current`` to ``target``, or raise 409 if someone else moved it first."""
+    """Move one row from ``current`` to ``target``, or raise 409 if someone else moved it first.
+
+    ``locked``: the caller read the row ``FOR UPDATE`` in this transaction and saw it in
+    ``current``, so no one else can move it first: the update then goes with the transaction's
+    next statement (``core.sql.run_later``) instead of a round trip of its own.
+    """
     lifecycle.check(current, target)
     changes = {status_column: target, **(values or {})}
     statement = _guarded_update(table, status_column, tuple(changes))
-    moved = await sql.run(
-        session,
-        statement,
-        {"row_id": row_id, "current": current}
-        | {f"new_{column}": value for column, value in changes.items()},
-    )
+    arguments = {"row_id": row_id, "current": current} | {
+        f"new_{column}": value for column, value in changes.items()
+    }
+    if locked:
+        await sql.run_later(session, statement, arguments)
+        return
+    moved = await sql.run(session, statement, arguments)
     if moved != 1:
         raise InvalidTransition(
             f"{lifecycle.name} {row_id} is no longer {current!r}; it was changed concurrently",

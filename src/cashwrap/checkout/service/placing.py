@@ -576,6 +576,8 @@ async def _place(
         target=CartState.CHECKED_OUT,
         status_column="state",
         values={"order_id": order_id, "updated_at": now},
+        # A local sale read the cart FOR UPDATE in this very transaction (the claim's).
+        locked=sale.local,
     )
     handed_ids = {placed.items[index].id for index in hand_over}
     body = _answer(
