@@ -191,7 +191,9 @@ async def open_account(
             payload=events.authorized(account_id, order_id, authorization_rows, instrument_rows),
             entity_type="payment_account",
             entity_id=account_id,
-            entity_is_new=True,  # its row was written just now, or is written with the order
+            # Events may exist for an id without an account (a return's refund): only the
+            # checkout's new order id is surely new.
+            entity_is_new=account_is_new,
         )
     outcome = await between(session) if between is not None else None
     if capture_rows:
