@@ -95,3 +95,17 @@ def test_an_external_id_taken_by_an_order_of_the_store_is_a_conflict_and_writes_
     assert found.json()["uuid"] == taken.id
     # A new number goes through.
     assert store.inject(order_payload("CW-TAKEN-2")).status_code == 200
+
+
+def test_an_order_with_nothing_to_reserve_sent_again_gets_the_same_answer(store):
+    # Fulfilled already: nothing to route or reserve, so the record and the order go out together.
+    payload = order_payload()
+    payload["is_fulfilled"] = True
+    first = store.inject(payload)
+    assert first.status_code == 200, first.text
+    again = store.inject(payload)
+    assert again.status_code == 200, again.text
+    assert again.content == first.content
+    changed = order_payload(payload["external_id"], node="US02")
+    changed["is_fulfilled"] = True
+    assert_problem(store.inject(changed), "same_order_injection_with_different_data")

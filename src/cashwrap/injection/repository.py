@@ -1,11 +1,11 @@
-"""The injection records: claimed first, read on a conflict, never updated."""
+"""The injection records: claimed with the order's first statement, read on a conflict, never
+updated."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.core import sql
@@ -14,32 +14,25 @@ from cashwrap.injection.models import OrderInjection
 INJECTIONS = cast(Table, OrderInjection.__table__)
 
 
-def _claim(dialect_insert: Any) -> Any:
-    return (
-        dialect_insert(INJECTIONS)
-        .on_conflict_do_nothing(index_elements=["tenant", "external_id"])
-        .returning(INJECTIONS.c.external_id)
-    )
+class Claimed(Exception):
+    """Another request holds the record of this (tenant, ``external_id``): raised by the
+    statement that sends this one's record, whose transaction then rolls back."""
 
 
 # Built once and run on the driver (cashwrap.core.sql): the injection hot path.
-_CLAIM = {
-    False: sql.Statement(_claim(sqlite.insert)),
-    True: sql.Statement(_claim(postgresql.insert)),
-}
+_INSERT = sql.Statement(insert(INJECTIONS))
 _GET = select(
     INJECTIONS.c.fingerprint, INJECTIONS.c.order_id, INJECTIONS.c.status, INJECTIONS.c.response
 )
 
 
-async def claim(session: AsyncSession, row: dict[str, Any]) -> bool:
-    """Insert the record unless one exists for (tenant, external_id); True when this call did.
-
-    On PostgreSQL a concurrent claim of the same key waits for the first one's transaction: if
-    it commits, this one inserts nothing; if it rolls back, this one claims.
+async def claim(session: AsyncSession, row: dict[str, Any]) -> None:
+    """Queue the record to go with the transaction's next statement (the stock check, on the
+    hot path: one round trip fewer an order). A record that exists for (tenant, external_id)
+    raises :class:`Claimed` from there; on PostgreSQL a concurrent claim of the same key is
+    waited for: if its transaction commits, this one raises; if it rolls back, this one claims.
     """
-    statement = _CLAIM[session.get_bind().dialect.name == "postgresql"]
-    return bool(await sql.fetch(session, statement, row))
+    await sql.insert_later(session, _INSERT, [row], refusal=Claimed(row["external_id"]))
 
 
 async def get(session: AsyncSession, tenant: str, external_id: str) -> dict[str, Any] | None:

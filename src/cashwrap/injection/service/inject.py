@@ -7,9 +7,10 @@ cannot take, its cancellation (``order.cancelled`` with the reason). Nothing is 
 the ORM on this path: ids are made up front, so the answer is known before the first write and
 is stored with the record.
 
-**Idempotent on ``external_id``.** The record is inserted *first*, keyed by (tenant,
-``external_id``): of many concurrent requests for one order, the database lets one insert it and
-the others wait for that transaction, then find the record and answer from it. The same payload
+**Idempotent on ``external_id``.** The record, keyed by (tenant, ``external_id``), goes with the
+transaction's first statement (the stock check, when there is one): of many concurrent requests
+for one order, the database lets one insert it and the others wait for that transaction, fail on
+the key, roll back, then find the record and answer from it. The same payload
 gets the same answer (the stored bytes); another payload gets 400
 ``same_order_injection_with_different_data`` and changes nothing. The record is never updated,
 so a cancelled order stays cancelled: a re-import needs a new order number (``external_id``).
@@ -76,6 +77,7 @@ INSUFFICIENT_STOCK = "insufficient_stock"
 NO_SHIPPING_OPTION = "shipping_offer_update_error"
 TOO_MANY_ITEMS = "maximum_allowed_number_of_items_exceeded"
 SHIPPING_PROVIDER_DOWN = "shipping_provider_communication_error"
+DUPLICATE_NUMBER = "duplicate_order_number"
 
 _FULFILLMENT_TYPES = {
     "traditional_carrier": "traditional",
@@ -180,21 +182,33 @@ async def inject(
     write = _Write(tenant, checked, payload_fingerprint, order_id, item_ids, body, soft_limit)
     cache = _Cache(id(database), tenant, config_max_age)
     outcome: _Outcome | None
-    async with database.transaction() as session:
-        context = await _context(session, cache, checked)
-        if not context.needs_offers:
-            outcome = await write.run(session, context)
-        else:
-            earlier = await repository.get(session, tenant, request.external_id)
-            outcome = _replay(earlier, payload_fingerprint) if earlier else None
-    if outcome is None:
-        await _ask_offers(http, context, checked)
+    try:
         async with database.transaction() as session:
-            fresh = await _context(session, cache, checked)
-            for plan, asked in zip(fresh.plans, context.plans, strict=True):
-                if asked.conflict is not None and plan.conflict is None:
-                    plan.conflict, plan.conflict_message = asked.conflict, asked.conflict_message
-            outcome = await write.run(session, fresh)
+            context = await _context(session, cache, checked)
+            if not context.needs_offers:
+                outcome = await write.run(session, context)
+            else:
+                earlier = await repository.get(session, tenant, request.external_id)
+                outcome = _replay(earlier, payload_fingerprint) if earlier else None
+        if outcome is None:
+            await _ask_offers(http, context, checked)
+            async with database.transaction() as session:
+                fresh = await _context(session, cache, checked)
+                for plan, asked in zip(fresh.plans, context.plans, strict=True):
+                    if asked.conflict is not None and plan.conflict is None:
+                        plan.conflict = asked.conflict
+                        plan.conflict_message = asked.conflict_message
+                outcome = await write.run(session, fresh)
+    except (repository.Claimed, Conflict) as error:
+        # Another request injected this external_id first (its transaction has committed):
+        # its record says so, or its order's number does when that row was sent first.
+        if isinstance(error, Conflict) and error.error_code != DUPLICATE_NUMBER:
+            raise
+        async with database.transaction() as session:
+            earlier = await repository.get(session, tenant, request.external_id)
+        if earlier is None:
+            raise  # the number is an order of the store's
+        outcome = _replay(earlier, payload_fingerprint)
     if outcome.problem is not None:
         raise outcome.problem
     return outcome.body
@@ -435,7 +449,7 @@ class _Write:
                 "under a new order number",
                 code=TOO_MANY_ITEMS,
             )
-        claimed = await repository.claim(
+        await repository.claim(
             session,
             {
                 "tenant": self.tenant,
@@ -453,10 +467,6 @@ class _Write:
                 "created_at": clock.now(),
             },
         )
-        if not claimed:
-            earlier = await repository.get(session, self.tenant, request.external_id)
-            assert earlier is not None
-            return _replay(earlier, self.fingerprint)
         hold = hard is not None and not too_big and count > self.soft_limit
         routed: dict[int, _Routed] = {}
         held: set[int] = set()
