@@ -38,10 +38,10 @@ p99 100–115 ms against 207–248 for the version before, in runs taken in turn
 With ``ANALYZE`` every 5 s standing in for autovacuum (off on the development server; without
 it the stock check read the store's 500 stock rows to lock three): 266–269 / 284–300 orders/s,
 28–30 % of the floor, an order 3.0–3.3 ms of the platform's CPU and 2.2–2.7 ms of PostgreSQL's.
-The order's row sent with the statement after it and the new entities' event counters inserted
-instead of read back: 5 round trips an order; in turns with the version before (ten of 800
-orders each, both up at once), 204 against 193 orders/s, the platform's CPU an order 4.11
-against 4.37 ms, on a day the machine ran at about half speed.
+The order's row and the injection record sent with the statements after them and the new
+entities' event counters inserted instead of read back: 4 round trips an order; in turns with
+the version of 7 (ten of 800 orders each, both up at once), 207 against 196 orders/s, the
+machine's CPU an order 8.06 against 8.59 ms, on a day the machine ran at about half speed.
 ``CASHWRAP_BENCH_INJECTION_ORDERS`` sets the measured orders (default 4000, after 400 to warm
 up); ``CASHWRAP_BENCH_POSTGRES_URL`` the server (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
