@@ -79,7 +79,9 @@ What the figures taught (three calls a sale, same machine, other work running on
   inserted instead of read back, a cash sale's cart moved with the attempt's answer: 11
   statements a sale. In turns with the version of 15: 82.3 against 79.0 sales/s with three
   calls, 96.1 against 90.5 with two (faster in all 8 pairs), the machine's CPU a sale 16.9
-  against 18.6 ms.
+  against 18.6 ms;
+* the event dispatcher's claiming statements built once instead of at every claim (the
+  dispatcher was 17 % of the platform's samples): 93.5 against 88.7 sales/s in turns.
 """
 
 from __future__ import annotations

@@ -48,7 +48,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import aiohttp
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -82,6 +82,40 @@ logger = logging.getLogger("cashwrap.events")
 
 RECORD_DELAY_SECONDS = 0.05
 CLAIM_DEBOUNCE_SECONDS = 0.01
+
+# Built once: the dispatcher claims every few commits, and building these statements each time
+# cost more of the process than running them.
+_TAKE_FROM_OUTBOX = (
+    delete(event_outbox)
+    .where(
+        event_outbox.c.event_id.in_(
+            select(event_outbox.c.event_id)
+            .order_by(event_outbox.c.created_at)
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+    )
+    .returning(
+        event_outbox.c.event_id,
+        event_outbox.c.tenant,
+        event_outbox.c.name,
+        event_outbox.c.body,
+        event_outbox.c.created_at,
+    )
+)
+_SUBSCRIBED = select(
+    integrations.c.pk,
+    integrations.c.tenant,
+    integrations.c.status,
+    integrations.c.starts_at,
+    integrations.c.ends_at,
+    integrations.c.filter_conditions,
+    integrations.c.integration_id,
+    integrations.c.callback_url,
+    integrations.c.api_key,
+    integrations.c.signing_secret,
+).where(integrations.c.tenant.in_(bindparam("tenants", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -403,26 +437,7 @@ class Dispatcher:
         ``targets`` and ``bodies`` receive the integrations and the event bodies read on the
         way, so the caller need not read them again.
         """
-        batch = (
-            select(event_outbox.c.event_id)
-            .order_by(event_outbox.c.created_at)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
-        taken = (
-            await conn.execute(
-                delete(event_outbox)
-                .where(event_outbox.c.event_id.in_(batch))
-                .returning(
-                    event_outbox.c.event_id,
-                    event_outbox.c.tenant,
-                    event_outbox.c.name,
-                    event_outbox.c.body,
-                    event_outbox.c.created_at,
-                )
-            )
-        ).all()
+        taken = (await conn.execute(_TAKE_FROM_OUTBOX, {"limit": limit})).all()
         if not taken:
             return []
         for row in taken:
@@ -431,22 +446,7 @@ class Dispatcher:
         for row in taken:
             metrics.EVENTS_RECORDED.labels(row.name).inc()
         tenants = {row.tenant for row in taken}
-        subscribed = (
-            await conn.execute(
-                select(
-                    integrations.c.pk,
-                    integrations.c.tenant,
-                    integrations.c.status,
-                    integrations.c.starts_at,
-                    integrations.c.ends_at,
-                    integrations.c.filter_conditions,
-                    integrations.c.integration_id,
-                    integrations.c.callback_url,
-                    integrations.c.api_key,
-                    integrations.c.signing_secret,
-                ).where(integrations.c.tenant.in_(tenants))
-            )
-        ).all()
+        subscribed = (await conn.execute(_SUBSCRIBED, {"tenants": sorted(tenants)})).all()
         if not subscribed:
             return []
         for i in subscribed:
