@@ -160,3 +160,28 @@ def test_the_payment_history_lists_payments_and_refunds_only_for_the_methods_it_
     other = paid_order(shop, [{"method": "paypal", "token": "tok_paypal"}])
     history = shop.api.get(f"/v0/orders/{other['order_number']}", params={"id_type": "external"})
     assert "payment_history" not in history.json()
+
+
+def test_a_second_account_under_an_order_id_is_a_conflict_and_changes_nothing(shop):
+    placed = paid_order(shop)
+
+    async def open_again(database, http):
+        try:
+            async with database.transaction() as session:
+                await payments.open_account(
+                    session,
+                    shop.tenant,
+                    account_id=placed["order_id"],
+                    order_id=placed["order_id"],
+                    currency="USD",
+                    authorizations=[],
+                )
+        except Conflict as error:
+            return error
+        return None
+
+    refused = shop.run(open_again)
+    assert isinstance(refused, Conflict)
+    assert refused.error_code == "account_exists"
+    account = shop.api.get(f"/v0/payment_accounts/{placed['order_id']}").json()
+    assert (account["status"], account["captured"]) == ("captured", 124.95)

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import RowMapping, Table, insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.core import clock, sql
@@ -120,11 +119,11 @@ async def open_account(
 ) -> tuple[AccountState, T | None]:
     """Write the account of payments already taken and record its events, in order:
     ``amount_authorized``, then whatever ``between`` records, then ``amount_captured`` (when
-    there are captures). A second account with the same id is a 409 — unless
-    ``account_is_new`` says the caller knows none can exist (a checkout's order id: the order,
-    its account and the checkout's answer commit together or not at all): the account's row
-    then goes with the transaction's next statement (``core.sql.insert_later``), one round trip
-    fewer for every sale.
+    there are captures). The account's row goes with the transaction's next statement
+    (``core.sql.insert_later``); a second account with the same id is a 409 raised by whichever
+    statement sends it. ``account_is_new``: the caller vouches that no event was ever recorded
+    for this id (a checkout's new order id), so the account's event counter starts without a
+    read (``outbox.record``'s ``entity_is_new``).
     """
     now = clock.now()
     currency = currency.upper()
@@ -173,15 +172,8 @@ async def open_account(
         "created_at": now,
         "updated_at": now,
     }
-    if account_is_new:
-        await sql.insert_later(session, _INSERT_ACCOUNT, [account_row])
-    else:
-        try:
-            await sql.execute(session, _INSERT_ACCOUNT, [account_row])
-        except IntegrityError:
-            raise Conflict(
-                f"payment account {account_id} already exists", code="account_exists"
-            ) from None
+    taken = Conflict(f"payment account {account_id} already exists", code="account_exists")
+    await sql.insert_later(session, _INSERT_ACCOUNT, [account_row], refusal=taken)
     await sql.insert_later(session, _INSERT_INSTRUMENTS, instrument_rows)
     await sql.insert_later(session, _INSERT_TRANSACTIONS, authorization_rows + capture_rows)
     if authorization_rows:
