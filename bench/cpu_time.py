@@ -49,6 +49,16 @@ class CpuTime:
             f"→ its {cores} cores allow at most {cores * count / self.machine:.0f}/s at that cost"
         )
 
+    def per_floor(self, count: int, unit: str = "an order") -> str:
+        """The floor's share: PostgreSQL's and the machine's (its client is this process)."""
+        if not available() or count <= 0 or self.machine <= 0:
+            return f"the floor's CPU {unit}: not measured (needs Linux's /proc)"
+        each = 1000 / count
+        return (
+            f"the floor's CPU {unit}: PostgreSQL {self.postgres * each:.2f} ms, the machine in "
+            f"all {self.machine * each:.2f} ms"
+        )
+
 
 ZERO = CpuTime(0.0, 0.0, 0.0)
 

@@ -18,6 +18,7 @@ Targets: ≥ 500 orders/s (25 × NewStore's documented 20/s) and ≥ 40 % of the
 Under each platform figure, the CPU an order took during the platform's rounds — the platform's
 processes, PostgreSQL's and the whole machine's, read from ``/proc`` (``bench/cpu_time.py``) —
 and so the most orders a second this machine's cores allow at that cost.
+Under that, the floor's: PostgreSQL's CPU an order and the machine's during the floor's rounds.
 
 What the figures taught (one process): the first version cost 24 ms of CPU an order (23
 statements, the ORM's reservation path, the configuration read for every order) — the
@@ -95,7 +96,7 @@ TARGET_RATIO = 0.40
 
 
 def main() -> None:
-    results: dict[int, tuple[float, list[float], float, CpuTime]] = {}
+    results: dict[int, tuple[float, list[float], float, CpuTime, CpuTime]] = {}
     with fresh_postgres() as (url, dsn):
         tenant = asyncio.run(create_tenant(url, "bench"))
         floor_tenant = asyncio.run(create_tenant(url, "floor"))
@@ -116,7 +117,7 @@ def main() -> None:
         f"{CONCURRENCY}, in {ROUNDS} rounds alternating with the floor (the machine's other "
         "load hits both alike)"
     )
-    for workers, (rate, latencies, floor, spent) in results.items():
+    for workers, (rate, latencies, floor, spent, floor_spent) in results.items():
         p50 = statistics.median(latencies)
         p99 = sorted(latencies)[int(len(latencies) * 0.99)]
         print(
@@ -126,30 +127,39 @@ def main() -> None:
             f"{rate / TARGET_RATE:.0%} of the {TARGET_RATE:.0f} orders/s target"
         )
         print(f"    {spent.per(MEASURED_ORDERS)}")
+        print(f"    {floor_spent.per_floor(MEASURED_ORDERS)}")
 
 
 async def measure(
     base: str, pid: int, token: str, dsn: str, floor_tenant: str
-) -> tuple[float, list[float], float, CpuTime]:
+) -> tuple[float, list[float], float, CpuTime, CpuTime]:
     """Platform and floor in alternating rounds: (orders/s, latencies in ms, floor orders/s,
-    the CPU the platform's rounds took)."""
+    the CPU the platform's rounds took, the CPU the floor's took)."""
     floor = await Floor.open(dsn, floor_tenant)
     try:
         await inject(base, token, WARM_UP)
         await floor.run(WARM_UP)
         platform_seconds = floor_seconds = 0.0
         latencies: list[float] = []
-        spent = cpu_time.ZERO
+        spent = floor_spent = cpu_time.ZERO
         for _ in range(ROUNDS):
             before = cpu_time.read(pid)
             rate, measured = await inject(base, token, ROUND_ORDERS)
             spent += cpu_time.read(pid) - before
             platform_seconds += ROUND_ORDERS / rate
             latencies += measured
+            before = cpu_time.read(pid)
             floor_seconds += ROUND_ORDERS / await floor.run(ROUND_ORDERS)
+            floor_spent += cpu_time.read(pid) - before
     finally:
         await floor.close()
-    return MEASURED_ORDERS / platform_seconds, latencies, MEASURED_ORDERS / floor_seconds, spent
+    return (
+        MEASURED_ORDERS / platform_seconds,
+        latencies,
+        MEASURED_ORDERS / floor_seconds,
+        spent,
+        floor_spent,
+    )
 
 
 # --- the platform -------------------------------------------------------------------------------
