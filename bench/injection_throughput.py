@@ -600,8 +600,11 @@ async def create_tenant(url: str, prefix: str) -> dict[str, str]:
 
 
 @contextmanager
-def platform_process(url: str, workers: int) -> Iterator[tuple[str, int]]:
-    """The platform's base URL and process id."""
+def platform_process(
+    url: str, workers: int, launcher: list[str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """The platform's base URL and process id; ``launcher`` runs ``cashwrap`` another way (the
+    CPU profile's sampler)."""
     import socket
 
     with socket.socket() as probe:
@@ -618,7 +621,10 @@ def platform_process(url: str, workers: int) -> Iterator[tuple[str, int]]:
         CASHWRAP_FULFILLMENT_HANDOVER_POLL_SECONDS="0",
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "cashwrap", "serve", "--port", str(port), "--workers", str(workers)],
+        [
+            *(launcher or [sys.executable, "-m", "cashwrap"]),
+            *("serve", "--port", str(port), "--workers", str(workers)),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
