@@ -341,3 +341,27 @@ def test_rows_queued_with_a_refusal_raise_it_whichever_statement_sends_them(
         assert not isinstance(raised.value, IntegrityError)
 
     run(database_url, work)
+
+
+def test_a_transaction_whose_commit_is_refused_leaves_its_connection_clean(
+    database_url: str,
+) -> None:
+    async def work(database: Database, tenant: str) -> None:
+        async def refused_at_commit() -> None:
+            async with database.transaction() as session:
+                await sql.insert_later(session, _INSERT, [record(tenant, "A")])
+                await sql.insert_later(
+                    session, _INSERT, [record(tenant, "A")], refusal=_Taken("A is taken")
+                )
+
+        for _ in range(3):
+            with pytest.raises(_Taken):
+                await refused_at_commit()
+        # Every pooled connection serves the transactions after them (the pool hands them out
+        # in turn): none is left inside the refused transaction.
+        for number in range(12):
+            async with database.transaction() as session:
+                await sql.execute(session, _INSERT, [record(tenant, f"N{number:02}")])
+        assert await stored(database, tenant) == [f"N{number:02}" for number in range(12)]
+
+    run(database_url, work)

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
+from sqlalchemy.util import greenlet_spawn
 
 from cashwrap.core.db import create_engine, create_sessionmaker, is_sqlite
 
@@ -29,9 +31,38 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """Commit when the block ends normally, roll back when it raises."""
-        async with self.sessions() as session, session.begin():
+        """Commit when the block ends normally, roll back when it raises.
+
+        The session begins when its first statement needs the connection, and its commit and
+        close run in one pass into SQLAlchemy's synchronous core: each pass is a greenlet
+        switch, and the session's life (connection, ``BEGIN``, commit, return to the pool) was
+        a fifth of the platform's CPU on a sale.
+        """
+        session = self.sessions()
+        try:
             yield session
+        except BaseException:
+            await greenlet_spawn(_rollback_and_close, session.sync_session)
+            raise
+        await greenlet_spawn(_commit_and_close, session.sync_session)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        # A commit can fail after its statements ran (rows waiting to be sent with it broke a
+        # constraint): the transaction is rolled back before the connection returns to the pool.
+        _rollback_and_close(session)
+        raise
+    session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
