@@ -40,6 +40,9 @@ _INSERT_ORDER = sql.Statement(insert(orders_table))
 _SEQUENCES = cast(Table, OrderNumberSequence.__table__)
 _INSERT_ITEMS = sql.Statement(insert(items_table))
 
+# The 409 of a number the tenant already has (injection recognizes its own replay by it).
+DUPLICATE_ORDER_NUMBER = "duplicate_order_number"
+
 
 @dataclass(frozen=True)
 class ItemDraft:
@@ -251,7 +254,7 @@ async def place_order(
     # On the driver (cashwrap.core.sql), with the transaction's next statement: the checkout
     # and injection hot paths. A taken number is answered whichever statement sends the row.
     duplicate = Conflict(
-        f"order number {draft.external_id!r} already exists", code="duplicate_order_number"
+        f"order number {draft.external_id!r} already exists", code=DUPLICATE_ORDER_NUMBER
     )
     await sql.insert_later(session, _INSERT_ORDER, [order_row], refusal=duplicate)
     await sql.insert_later(session, _INSERT_ITEMS, item_rows)

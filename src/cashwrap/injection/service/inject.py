@@ -77,7 +77,6 @@ INSUFFICIENT_STOCK = "insufficient_stock"
 NO_SHIPPING_OPTION = "shipping_offer_update_error"
 TOO_MANY_ITEMS = "maximum_allowed_number_of_items_exceeded"
 SHIPPING_PROVIDER_DOWN = "shipping_provider_communication_error"
-DUPLICATE_NUMBER = "duplicate_order_number"
 
 _FULFILLMENT_TYPES = {
     "traditional_carrier": "traditional",
@@ -202,7 +201,7 @@ async def inject(
     except (repository.Claimed, Conflict) as error:
         # Another request injected this external_id first (its transaction has committed):
         # its record says so, or its order's number does when that row was sent first.
-        if isinstance(error, Conflict) and error.error_code != DUPLICATE_NUMBER:
+        if isinstance(error, Conflict) and error.error_code != orders.DUPLICATE_ORDER_NUMBER:
             raise
         async with database.transaction() as session:
             earlier = await repository.get(session, tenant, request.external_id)
