@@ -10,12 +10,14 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import asyncpg
 import pytest
-from sqlalchemy import bindparam, insert, literal, select, update
+from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.core import clock, sql
+from cashwrap.core.errors import DatabaseUnavailable
 from cashwrap.core.uow import Database
 from cashwrap.injection.repository import INJECTIONS
 from cashwrap.tenants import service as tenants
@@ -363,5 +365,47 @@ def test_a_transaction_whose_commit_is_refused_leaves_its_connection_clean(
             async with database.transaction() as session:
                 await sql.execute(session, _INSERT, [record(tenant, f"N{number:02}")])
         assert await stored(database, tenant) == [f"N{number:02}" for number in range(12)]
+
+    run(database_url, work)
+
+
+_BACKEND = sql.Statement(select(func.pg_backend_pid().label("pid")))
+
+
+@pytest.mark.skipif(not databases.kind().startswith("postgres"), reason="a database server to lose")
+def test_a_connection_lost_mid_transaction_is_database_unavailable_and_not_reused(
+    database_url: str,
+) -> None:
+    async def close_backend(pid: int) -> None:
+        admin = await asyncpg.connect(databases.POSTGRES_SERVER)
+        try:
+            await admin.execute("SELECT pg_terminate_backend($1)", pid)
+        finally:
+            await admin.close()
+
+    async def work(database: Database, tenant: str) -> None:
+        async def lose_connection(on_driver: bool) -> None:
+            async with database.transaction() as session:
+                [(pid,)] = await sql.fetch(session, _BACKEND)
+                await sql.insert_later(session, _INSERT, [record(tenant, "lost")])
+                await close_backend(pid)
+                if on_driver:
+                    await sql.fetch(session, _BY_KEY, {"tenant": tenant, "external_id": "x"})
+                else:
+                    await session.execute(select(literal(1)))
+
+        # On the driver (core.sql), then through SQLAlchemy (the ORM's own statements).
+        for lose_on_driver in (True, False):
+            with pytest.raises(DatabaseUnavailable):
+                await lose_connection(lose_on_driver)
+            # The rows of the lost transaction are gone; every connection the pool hands out
+            # next works, the lost one among them were it handed out again.
+            for number in range(4):
+                async with database.transaction() as session:
+                    row = record(tenant, f"{lose_on_driver}{number}")
+                    await sql.execute(session, _INSERT, [row])
+        assert await stored(database, tenant) == sorted(
+            f"{flag}{number}" for flag in (True, False) for number in range(4)
+        )
 
     run(database_url, work)

@@ -46,9 +46,33 @@ def fresh_database(folder: Path, label: str) -> Iterator[str]:
         yield url
 
 
-async def _postgres_admin(statement: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_SERVER)
+async def _postgres_admin(statement: str, dsn: str = POSTGRES_SERVER) -> None:
+    connection = await asyncpg.connect(dsn)
     try:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+@contextmanager
+def connection_lost_on_insert(url: str, table: str, tenant: str) -> Iterator[None]:
+    """PostgreSQL: while inside, a connection inserting a row of ``tenant`` into ``table`` is
+    closed by the server in the middle of that statement (as a restart or a fail-over would)."""
+    name = f"cashwrap_test_lose_{uuid.uuid4().hex[:10]}"
+    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+    if "'" in tenant:
+        raise ValueError("a tenant name without quotes")
+    asyncio.run(
+        _postgres_admin(
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
+            f"IF NEW.tenant = '{tenant}' THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
+            f"END IF; RETURN NEW; END $body$; "
+            f"CREATE TRIGGER {name} BEFORE INSERT ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {name}()",
+            dsn,
+        )
+    )
+    try:
+        yield
+    finally:
+        asyncio.run(_postgres_admin(f"DROP TRIGGER {name} ON {table}; DROP FUNCTION {name}()", dsn))

@@ -108,6 +108,15 @@ def validation_messages(errors: Sequence[Any]) -> tuple[str, list[str], list[dic
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
+        if exc.status >= 500:
+            # Not the client's fault: the operator hears of it with its cause.
+            logger.warning(
+                "%s: %s",
+                exc.error_code,
+                exc.message,
+                exc_info=exc,
+                extra={"path": request.url.path},
+            )
         return problem_response(
             status=exc.status,
             error_code=exc.error_code,

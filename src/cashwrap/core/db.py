@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import MetaData, event
-from sqlalchemy.engine import Connection
+from sqlalchemy import MetaData, event, exc
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.orm import DeclarativeBase
+
+from cashwrap.core.errors import DatabaseUnavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -57,10 +59,53 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     if is_sqlite(url):
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **_JSON)
         _configure_sqlite(engine)
-        return engine
-    return create_async_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=False, **_JSON
-    )
+    else:
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=False,
+            **_JSON,
+        )
+        _drop_closed_connections(engine)
+    _unavailable_when_unreachable(engine)
+    return engine
+
+
+def _unavailable_when_unreachable(engine: AsyncEngine) -> None:
+    """A database that cannot be reached, or that drops a connection in use, is a
+    :class:`DatabaseUnavailable` (503, retry) to the request, not an internal error."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _connect(dialect: Dialect, _record: Any, cargs: Any, cparams: Any) -> Any:
+        try:
+            return dialect.connect(*cargs, **cparams)
+        except Exception as error:  # refused, timed out, starting up, too many connections
+            raise DatabaseUnavailable(DatabaseUnavailable.UNREACHABLE) from error
+
+    @event.listens_for(engine.sync_engine, "handle_error")
+    def _lost(context: ExceptionContext) -> None:
+        # SQLAlchemy still invalidates the connection (and the pool's older ones) after this.
+        if context.is_disconnect:
+            lost = DatabaseUnavailable(DatabaseUnavailable.LOST)
+            raise lost from context.original_exception
+
+
+def _drop_closed_connections(engine: AsyncEngine) -> None:
+    """Hand out no pooled connection the server has closed (a restart, a fail-over, an
+    administrator's ``pg_terminate_backend``, an idle timeout).
+
+    The driver learns of the close as soon as the server sends it, so checking costs no round
+    trip, unlike ``pool_pre_ping``. Without it a connection whose loss surfaced in a statement
+    run on the driver (``core.sql``) went back to the pool and failed every request it served.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            # The pool discards it and connects again.
+            raise exc.DisconnectionError("the server closed this connection")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

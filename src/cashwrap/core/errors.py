@@ -12,7 +12,8 @@ The API edge (``cashwrap.api.problems``) turns every one of them into an
     │   └── InvalidTransition        409  invalid_transition
     ├── PreconditionFailed           412  precondition_error
     ├── RateLimited                  429  too_many_requests   (carries Retry-After)
-    └── ExternalServiceError         503  external_server_error
+    ├── ExternalServiceError         503  external_server_error
+    └── DatabaseUnavailable          503  database_unavailable (carries Retry-After)
 """
 
 from __future__ import annotations
@@ -97,3 +98,24 @@ class ExternalServiceError(DomainError):
     status = 503
     code = "external_server_error"
     title = "Service Unavailable"
+
+
+class DatabaseUnavailable(DomainError):
+    """The database could not be reached, or dropped the connection in the middle of a unit of
+    work. Nothing of the request was committed — unless the connection dropped during the
+    commit itself, which nobody can tell: the writes that matter are idempotent on their key
+    (an injection's ``external_id``, a checkout's idempotency key), so the same request again
+    is safe."""
+
+    status = 503
+    code = "database_unavailable"
+    title = "Service Unavailable"
+
+    UNREACHABLE: ClassVar[str] = "cannot be reached"
+    LOST: ClassVar[str] = "closed the connection during the request"
+
+    def __init__(self, what: str) -> None:
+        # The driver's error (its text may name hosts) is the cause, for the log.
+        super().__init__(
+            f"The database {what}; retry the same request", headers={"Retry-After": "1"}
+        )

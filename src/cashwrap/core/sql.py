@@ -11,7 +11,9 @@ other; a commit or rollback of the session covers them.
 
 Errors keep SQLAlchemy's kinds: a constraint violation raises
 :class:`sqlalchemy.exc.IntegrityError`, anything else the driver raises
-:class:`sqlalchemy.exc.DBAPIError`, so callers catch what they caught before.
+:class:`sqlalchemy.exc.DBAPIError`, so callers catch what they caught before — except the loss
+of the connection, which is :class:`~cashwrap.core.errors.DatabaseUnavailable` as it is on
+SQLAlchemy's own path (``core.db``).
 
 Rules for statements run here: no expanding ``IN`` lists (give one bind parameter per value) and
 no Python-side column defaults (every row names its values) — both are refused when compiled.
@@ -48,6 +50,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import await_only
+
+from cashwrap.core.errors import DatabaseUnavailable
 
 _DRIVER = "cashwrap.core.sql.driver"
 _NONE: Mapping[str, Exception] = MappingProxyType({})
@@ -455,8 +459,12 @@ async def _fetch_on(
             return cast(Sequence[Sequence[Any]], await driver.fetch(sql, *arguments))
         async with driver.execute(sql, arguments) as cursor:
             return list(await cursor.fetchall())
-    except (asyncpg.PostgresError, sqlite3.Error) as error:
-        raise _translated(error, sql, [arguments], owner, refusals) from error
+    except Exception as error:
+        if _closed(driver):
+            raise DatabaseUnavailable(DatabaseUnavailable.LOST) from error
+        if isinstance(error, asyncpg.PostgresError | sqlite3.Error):
+            raise _translated(error, sql, [arguments], owner, refusals) from error
+        raise
 
 
 async def _run(
@@ -479,8 +487,18 @@ async def _run(
                 return int(cursor.rowcount)
         async with driver.executemany(sql, arguments) as cursor:
             return int(cursor.rowcount)
-    except (asyncpg.PostgresError, sqlite3.Error) as error:
-        raise _translated(error, sql, arguments, owner, refusals) from error
+    except Exception as error:
+        if _closed(driver):
+            raise DatabaseUnavailable(DatabaseUnavailable.LOST) from error
+        if isinstance(error, asyncpg.PostgresError | sqlite3.Error):
+            raise _translated(error, sql, arguments, owner, refusals) from error
+        raise
+
+
+def _closed(driver: Any) -> bool:
+    """The server closed the connection: the error is its loss, whatever the driver called it
+    (the pool will not hand the connection out again, see ``core.db``)."""
+    return isinstance(driver, asyncpg.Connection) and driver.is_closed()
 
 
 def _affected(status: str) -> int:
@@ -512,7 +530,12 @@ async def _driver(session: AsyncSession) -> tuple[Any, Dialect, _Later]:
     raw = sync_connection.connection
     adapted: Any = raw.dbapi_connection
     if getattr(adapted, "_transaction", False) is None:
-        await adapted._start_transaction()
+        try:
+            await adapted._start_transaction()
+        except Exception as error:
+            if _closed(raw.driver_connection):
+                raise DatabaseUnavailable(DatabaseUnavailable.LOST) from error
+            raise
     later = _later_on(sync_connection)
     current = sync_session.get_nested_transaction() or sync_session.get_transaction()
     found = (current, raw.driver_connection, connection.dialect, later)
@@ -560,6 +583,8 @@ def _before_savepoint(connection: Connection, _name: str) -> None:
 @event.listens_for(Engine, "rollback")
 @event.listens_for(Engine, "rollback_savepoint")
 def _on_rollback(connection: Connection, *_: Any) -> None:
+    if connection.invalidated:
+        return  # lost: the pool discards the connection with what waited on it
     later: _Later | None = connection.info.get(_LATER)
     if later is not None:
         later.parts.clear()
