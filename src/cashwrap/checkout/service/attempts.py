@@ -208,11 +208,16 @@ async def abandon(database: Database, attempt: Attempt) -> None:
 
 
 async def fail(database: Database, attempt: Attempt, error: DomainError) -> bool:
-    """Store a failure answer and give the cart back; False when it could not be written (the
-    attempt then stays ``in_progress`` and is taken over after its lease)."""
+    """Store a failure answer and give the cart back; False when the attempt is no longer in
+    progress (its order was placed after all: a commit that raised yet went through) or the
+    failure could not be written (it then stays ``in_progress`` and is taken over after its
+    lease) — either way nothing paid may be given back."""
     try:
         async with database.transaction() as session:
-            await _store(session, attempt, "failed", error.status, {"problem": problem(error)})
+            if not await _store(
+                session, attempt, "failed", error.status, {"problem": problem(error)}
+            ):
+                return False
             await _release_cart(session, attempt)
     except Exception:
         logger.exception("a failed checkout could not be recorded", extra={"key": attempt.id})
@@ -320,8 +325,9 @@ async def _store(
     status: int,
     response: dict[str, Any],
     **values: Any,
-) -> None:
-    await sql.run(
+) -> bool:
+    """False when the attempt was no longer in progress (nothing changed)."""
+    stored = await sql.run(
         session,
         _STORE,
         {
@@ -333,6 +339,7 @@ async def _store(
             "order_number": values.get("order_number", attempt.order_number),
         },
     )
+    return stored > 0
 
 
 async def _release_cart(session: AsyncSession, attempt: Attempt) -> None:

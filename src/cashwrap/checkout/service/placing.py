@@ -57,6 +57,7 @@ from cashwrap.config import service as config
 from cashwrap.core import clock, money
 from cashwrap.core.errors import (
     Conflict,
+    DatabaseUnavailable,
     DomainError,
     ExternalServiceError,
     InvalidInput,
@@ -184,6 +185,12 @@ async def checkout(
     try:
         async with database.transaction() as session:
             body = await _place(session, tenant, sale, authorizations, captures, shipments, plans)
+    except DatabaseUnavailable:
+        # The connection dropped, maybe during the commit: whether the order was written is
+        # not known here. The attempt waits for the same request, which finds the order, or
+        # resumes the payment with the same provider keys (approved once) and places it.
+        await attempts.suspend(database, attempt, DatabaseUnavailable(DatabaseUnavailable.LOST))
+        raise
     except Exception as exc:
         failure = exc if isinstance(exc, DomainError) else _placement_failed()
         if failure is not exc:
