@@ -15,7 +15,16 @@ class Settings(BaseSettings):
         default="sqlite+aiosqlite:///./var/cashwrap.db",
         description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://…",
     )
-    database_pool_size: int = 10
+    database_pool_size: int = Field(
+        default=10,
+        ge=1,
+        description="PostgreSQL connections a process keeps (as many more at peaks)",
+    )
+    database_pool_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a request waits for a free connection before 503 database_busy.",
+    )
     secret_key: str | None = Field(
         default=None,
         description="Signs access tokens. Unset: a key is generated once and kept in the database.",

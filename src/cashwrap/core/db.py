@@ -55,9 +55,15 @@ def _json_value(text: Any) -> Any:
 _JSON = {"json_serializer": _json_text, "json_deserializer": _json_value}
 
 
-def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
+def create_engine(
+    url: str, *, pool_size: int = 10, pool_timeout: float = 10.0, echo: bool = False
+) -> AsyncEngine:
+    """``pool_timeout``: how long a unit of work waits for a free connection (then
+    ``DatabaseUnavailable.busy()``, see ``core.uow``)."""
     if is_sqlite(url):
-        engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30}, **_JSON)
+        engine = create_async_engine(
+            url, echo=echo, connect_args={"timeout": 30}, pool_timeout=pool_timeout, **_JSON
+        )
         _configure_sqlite(engine)
     else:
         engine = create_async_engine(
@@ -65,6 +71,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             echo=echo,
             pool_size=pool_size,
             max_overflow=pool_size,
+            pool_timeout=pool_timeout,
             pool_pre_ping=False,
             **_JSON,
         )

@@ -13,7 +13,7 @@ The API edge (``cashwrap.api.problems``) turns every one of them into an
     ├── PreconditionFailed           412  precondition_error
     ├── RateLimited                  429  too_many_requests   (carries Retry-After)
     ├── ExternalServiceError         503  external_server_error
-    └── DatabaseUnavailable          503  database_unavailable (carries Retry-After)
+    └── DatabaseUnavailable          503  database_unavailable, database_busy (Retry-After)
 """
 
 from __future__ import annotations
@@ -114,8 +114,15 @@ class DatabaseUnavailable(DomainError):
     UNREACHABLE: ClassVar[str] = "cannot be reached"
     LOST: ClassVar[str] = "closed the connection during the request"
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, *, code: str | None = None) -> None:
         # The driver's error (its text may name hosts) is the cause, for the log.
         super().__init__(
-            f"The database {what}; retry the same request", headers={"Retry-After": "1"}
+            f"The database {what}; retry the same request",
+            code=code,
+            headers={"Retry-After": "1"},
         )
+
+    @classmethod
+    def busy(cls) -> DatabaseUnavailable:
+        """Every connection of this process's pool stayed in use for the pool timeout."""
+        return cls("has no free connection for this process (all are in use)", code="database_busy")

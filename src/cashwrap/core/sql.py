@@ -424,11 +424,17 @@ async def execute_alone(
 
 @asynccontextmanager
 async def _alone(engine: AsyncEngine) -> AsyncIterator[tuple[Any, Dialect]]:
-    async with engine.connect() as connection:
+    try:
+        connection = await engine.connect()  # awaited: connected, to be closed here
+    except exc.TimeoutError as error:
+        raise DatabaseUnavailable.busy() from error
+    try:
         # The driver connection as the pool hands it out: no transaction is begun on it, so
         # the driver runs statements in autocommit; returning it to the pool sends nothing.
         raw = await connection.get_raw_connection()
         yield raw.driver_connection, connection.dialect
+    finally:
+        await connection.close()
 
 
 async def _fetch(

@@ -10,19 +10,23 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy import exc
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 
 from cashwrap.core.db import create_engine, create_sessionmaker, is_sqlite
+from cashwrap.core.errors import DatabaseUnavailable
 
 
 class Database:
     """The engine and the session factory of one database, shared by a process."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 10.0) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_engine(url, pool_size=pool_size)
+        self.engine: AsyncEngine = create_engine(
+            url, pool_size=pool_size, pool_timeout=pool_timeout
+        )
         self.sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(self.engine)
 
     @property
@@ -41,8 +45,10 @@ class Database:
         session = self.sessions()
         try:
             yield session
-        except BaseException:
+        except BaseException as error:
             await greenlet_spawn(_rollback_and_close, session.sync_session)
+            if isinstance(error, exc.TimeoutError):
+                raise DatabaseUnavailable.busy() from error
             raise
         await greenlet_spawn(_commit_and_close, session.sync_session)
 
