@@ -23,7 +23,8 @@ class Settings(BaseSettings):
     database_pool_timeout_seconds: float = Field(
         default=10.0,
         gt=0,
-        description="How long a request waits for a free connection before 503 database_busy.",
+        description="How long a request waits for the database (a free connection; SQLite's "
+        "write lock) before 503 database_busy.",
     )
     secret_key: str | None = Field(
         default=None,

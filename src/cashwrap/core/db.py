@@ -7,6 +7,7 @@ with "database is locked" when another connection wrote in between, instead of w
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import orjson
@@ -58,13 +59,17 @@ _JSON = {"json_serializer": _json_text, "json_deserializer": _json_value}
 def create_engine(
     url: str, *, pool_size: int = 10, pool_timeout: float = 10.0, echo: bool = False
 ) -> AsyncEngine:
-    """``pool_timeout``: how long a unit of work waits for a free connection (then
-    ``DatabaseUnavailable.busy()``, see ``core.uow``)."""
+    """``pool_timeout``: how long a unit of work waits for the database — a free connection,
+    and on SQLite the write lock — before ``DatabaseUnavailable.busy()`` (503, retry)."""
     if is_sqlite(url):
         engine = create_async_engine(
-            url, echo=echo, connect_args={"timeout": 30}, pool_timeout=pool_timeout, **_JSON
+            url,
+            echo=echo,
+            connect_args={"timeout": pool_timeout},
+            pool_timeout=pool_timeout,
+            **_JSON,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, busy_ms=int(pool_timeout * 1000))
     else:
         engine = create_async_engine(
             url,
@@ -93,10 +98,22 @@ def _unavailable_when_unreachable(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _lost(context: ExceptionContext) -> None:
+        if is_busy(context.original_exception):
+            raise DatabaseUnavailable.busy() from context.original_exception
         # SQLAlchemy still invalidates the connection (and the pool's older ones) after this.
         if context.is_disconnect:
             lost = DatabaseUnavailable(DatabaseUnavailable.LOST)
             raise lost from context.original_exception
+
+
+def is_busy(error: BaseException) -> bool:
+    """SQLite's write lock stayed taken by another connection for the whole busy timeout."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return (
+        isinstance(error, sqlite3.OperationalError)
+        and code is not None
+        and (code & 0xFF == sqlite3.SQLITE_BUSY)
+    )
 
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:
@@ -115,7 +132,7 @@ def _drop_closed_connections(engine: AsyncEngine) -> None:
             raise exc.DisconnectionError("the server closed this connection")
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, busy_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control away from the driver so that BEGIN IMMEDIATE is ours.
@@ -124,7 +141,7 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")

@@ -51,6 +51,7 @@ from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import await_only
 
+from cashwrap.core.db import is_busy
 from cashwrap.core.errors import DatabaseUnavailable
 
 _DRIVER = "cashwrap.core.sql.driver"
@@ -468,6 +469,8 @@ async def _fetch_on(
     except Exception as error:
         if _closed(driver):
             raise DatabaseUnavailable(DatabaseUnavailable.LOST) from error
+        if is_busy(error):
+            raise DatabaseUnavailable.busy() from error
         if isinstance(error, asyncpg.PostgresError | sqlite3.Error):
             raise _translated(error, sql, [arguments], owner, refusals) from error
         raise
@@ -496,6 +499,8 @@ async def _run(
     except Exception as error:
         if _closed(driver):
             raise DatabaseUnavailable(DatabaseUnavailable.LOST) from error
+        if is_busy(error):
+            raise DatabaseUnavailable.busy() from error
         if isinstance(error, asyncpg.PostgresError | sqlite3.Error):
             raise _translated(error, sql, arguments, owner, refusals) from error
         raise
