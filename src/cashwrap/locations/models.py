@@ -88,16 +88,19 @@ class Reservation(Base):
 
 class ReservationItem(Base):
     """One reserved unit. ``location_id``, ``tenant`` and ``expires_at`` are copied from the
-    reservation so that ATP counts active holds with one indexed query."""
+    reservation so that ATP counts active holds with one indexed query — one that reads the
+    unexpired items only: an expired item stays ``RESERVED``, so ``expires_at`` comes last in
+    the index (migration 0011)."""
 
     __tablename__ = "reservation_items"
     __table_args__ = (
         Index(
-            "ix_reservation_items_atp",
+            "ix_reservation_items_holds",
             "tenant",
             "location_id",
             "product_id",
             "status",
+            "expires_at",
         ),
     )
 
