@@ -124,5 +124,9 @@ class DatabaseUnavailable(DomainError):
 
     @classmethod
     def busy(cls) -> DatabaseUnavailable:
-        """Every connection of this process's pool stayed in use for the pool timeout."""
-        return cls("has no free connection for this process (all are in use)", code="database_busy")
+        """The database stayed busy for the pool timeout: every connection of this process's
+        pool in use, or on SQLite the write lock held by another connection."""
+        return cls(
+            "stayed busy (every connection in use, or its write lock held elsewhere)",
+            code="database_busy",
+        )

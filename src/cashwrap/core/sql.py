@@ -467,13 +467,10 @@ async def _fetch_on(
         async with driver.execute(sql, arguments) as cursor:
             return list(await cursor.fetchall())
     except Exception as error:
-        if _closed(driver):
-            raise DatabaseUnavailable(DatabaseUnavailable.LOST) from error
-        if is_busy(error):
-            raise DatabaseUnavailable.busy() from error
-        if isinstance(error, asyncpg.PostgresError | sqlite3.Error):
-            raise _translated(error, sql, [arguments], owner, refusals) from error
-        raise
+        failure = _failure(driver, error, sql, [arguments], owner, refusals)
+        if failure is None:
+            raise
+        raise failure from error
 
 
 async def _run(
@@ -497,13 +494,28 @@ async def _run(
         async with driver.executemany(sql, arguments) as cursor:
             return int(cursor.rowcount)
     except Exception as error:
-        if _closed(driver):
-            raise DatabaseUnavailable(DatabaseUnavailable.LOST) from error
-        if is_busy(error):
-            raise DatabaseUnavailable.busy() from error
-        if isinstance(error, asyncpg.PostgresError | sqlite3.Error):
-            raise _translated(error, sql, arguments, owner, refusals) from error
-        raise
+        failure = _failure(driver, error, sql, arguments, owner, refusals)
+        if failure is None:
+            raise
+        raise failure from error
+
+
+def _failure(
+    driver: Any,
+    error: Exception,
+    sql: str,
+    arguments: Sequence[Any],
+    owner: str | None,
+    refusals: Mapping[str, Exception],
+) -> Exception | None:
+    """What a statement's ``error`` is raised as (None: as it is)."""
+    if _closed(driver):
+        return DatabaseUnavailable(DatabaseUnavailable.LOST)
+    if is_busy(error):
+        return DatabaseUnavailable.busy()
+    if isinstance(error, asyncpg.PostgresError | sqlite3.Error):
+        return _translated(error, sql, arguments, owner, refusals)
+    return None
 
 
 def _closed(driver: Any) -> bool:
