@@ -15,7 +15,6 @@ PostgreSQL on 127.0.0.1:5432 (``CASHWRAP_BENCH_POSTGRES_URL``); a database of it
 from __future__ import annotations
 
 import asyncio
-import os
 import statistics
 import time
 import uuid
@@ -23,14 +22,11 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from cashwrap import migrate
+from bench.events_stream import postgres_database
 from cashwrap.core.uow import Database
 from cashwrap.locations import repository
 from cashwrap.tenants import service as tenants
 
-SERVER = os.environ.get(
-    "CASHWRAP_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
 PRODUCTS = ["P1", "P2", "P3"]
 LIVE = 5
 EXPIRED = (0, 1_000, 10_000, 50_000)
@@ -43,23 +39,10 @@ INDEX_BEFORE_0011 = (
 
 
 def main() -> None:
-    asyncio.run(_main())
-
-
-async def _main() -> None:
-    name = f"cashwrap_bench_reservations_{uuid.uuid4().hex[:8]}"
-    dsn = f"{SERVER.rsplit('/', 1)[0]}/{name}"
-    admin = await asyncpg.connect(SERVER)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        await asyncio.to_thread(
-            migrate.upgrade, dsn.replace("postgresql://", "postgresql+asyncpg://")
-        )
-        current = await _measure(dsn)
-        before = await _measure(dsn, INDEX_BEFORE_0011)
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    with postgres_database() as url:
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+        current = asyncio.run(_measure(dsn))
+        before = asyncio.run(_measure(dsn, INDEX_BEFORE_0011))
     print(
         f"stock check of {len(PRODUCTS)} products at one location ({LIVE} live items each), "
         f"median of {CHECKS} transactions; floor: the same check with no expired item"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,6 +78,19 @@ def platform_settings(database_url: str, **overrides: object) -> Settings:
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@contextmanager
+def platform_of_its_own(folder: Path, label: str, **overrides: object) -> Iterator[Platform]:
+    """A platform on a fresh database of its own (``overrides``: its settings), for tests that
+    disturb its database: close its connections, lock its tables."""
+    with databases.fresh_database(folder, label) as url:
+        settings = platform_settings(url, **overrides)
+        server = ServerThread(create_app(settings), name=f"platform-{label}").start()
+        try:
+            yield Platform(server=server, settings=settings)
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="session")

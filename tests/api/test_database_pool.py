@@ -18,11 +18,9 @@ import asyncpg
 import httpx
 import pytest
 
-from cashwrap.app import create_app
-from tests.conftest import Platform, platform_settings
+from tests.conftest import Platform, platform_of_its_own
 from tests.injection.test_fulfill_order import assert_problem
 from tests.support import databases
-from tests.support.servers import ServerThread
 
 ON_POSTGRES = databases.kind().startswith("postgres")
 READ = "/v0/orders/NOT-YET?id_type=external"
@@ -31,18 +29,14 @@ READ = "/v0/orders/NOT-YET?id_type=external"
 @pytest.fixture
 def small_pool(tmp_path: Path) -> Iterator[tuple[Platform, str]]:
     """One pooled connection (and one more at peaks); the database waited for half a second."""
-    with databases.fresh_database(tmp_path, "pool") as url:
-        settings = platform_settings(
-            url,
-            database_pool_size=1,
-            database_pool_timeout_seconds=0.5,
-            dispatcher_enabled=False,
-        )
-        server = ServerThread(create_app(settings), name="platform-small-pool").start()
-        try:
-            yield Platform(server=server, settings=settings), url
-        finally:
-            server.stop()
+    with platform_of_its_own(
+        tmp_path,
+        "pool",
+        database_pool_size=1,
+        database_pool_timeout_seconds=0.5,
+        dispatcher_enabled=False,
+    ) as platform:
+        yield platform, platform.settings.database_url
 
 
 class TableLock:

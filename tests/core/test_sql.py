@@ -10,7 +10,6 @@ from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import bindparam, func, insert, literal, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -376,19 +375,12 @@ _BACKEND = sql.Statement(select(func.pg_backend_pid().label("pid")))
 def test_a_connection_lost_mid_transaction_is_database_unavailable_and_not_reused(
     database_url: str,
 ) -> None:
-    async def close_backend(pid: int) -> None:
-        admin = await asyncpg.connect(databases.POSTGRES_SERVER)
-        try:
-            await admin.execute("SELECT pg_terminate_backend($1)", pid)
-        finally:
-            await admin.close()
-
     async def work(database: Database, tenant: str) -> None:
         async def lose_connection(on_driver: bool) -> None:
             async with database.transaction() as session:
                 [(pid,)] = await sql.fetch(session, _BACKEND)
                 await sql.insert_later(session, _INSERT, [record(tenant, "lost")])
-                await close_backend(pid)
+                await databases.postgres_admin("SELECT pg_terminate_backend($1)", pid)
                 if on_driver:
                     await sql.fetch(session, _BY_KEY, {"tenant": tenant, "external_id": "x"})
                 else:

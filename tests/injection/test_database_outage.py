@@ -13,16 +13,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 
-from cashwrap.app import create_app
-from tests.conftest import Platform, platform_settings
+from tests.conftest import Platform, platform_of_its_own
 from tests.events.sink import Sink
 from tests.injection.test_fulfill_order import assert_problem
 from tests.support import databases
-from tests.support.servers import ServerThread
 from tests.support.stores import StoreTenant, order_payload, prepare
 
 pytestmark = pytest.mark.skipif(
@@ -33,13 +30,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def own_platform(tmp_path: Path) -> Iterator[tuple[Platform, str]]:
     """A platform on a database of its own, whose connections this test may close."""
-    with databases.fresh_database(tmp_path, "outage") as url:
-        settings = platform_settings(url)
-        server = ServerThread(create_app(settings), name="platform-outage").start()
-        try:
-            yield Platform(server=server, settings=settings), url.rsplit("/", 1)[1]
-        finally:
-            server.stop()
+    with platform_of_its_own(tmp_path, "outage") as platform:
+        yield platform, platform.settings.database_url.rsplit("/", 1)[1]
 
 
 @pytest.fixture
@@ -53,14 +45,7 @@ def outage_store(
 
 
 def admin(statement: str, *arguments: str) -> None:
-    async def run() -> None:
-        connection = await asyncpg.connect(databases.POSTGRES_SERVER)
-        try:
-            await connection.execute(statement, *arguments)
-        finally:
-            await connection.close()
-
-    asyncio.run(run())
+    asyncio.run(databases.postgres_admin(statement, *arguments))
 
 
 def close_connections(name: str) -> None:

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from starlette.types import ASGIApp
@@ -34,22 +33,14 @@ def sandbox_database(folder: Path, label: str) -> Iterator[str]:
     """The URL of an empty database for one sandbox (tables are the sandbox's own to create)."""
     if databases.kind().startswith("postgres"):
         name = f"cashwrap_test_{label}_{uuid.uuid4().hex[:10]}"
-        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(databases.postgres_admin(f'CREATE DATABASE "{name}"'))
         base = databases.POSTGRES_SERVER.rsplit("/", 1)[0]
         try:
             yield f"{base.replace('postgresql://', 'postgresql+asyncpg://')}/{name}"
         finally:
-            asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(databases.postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         yield f"sqlite+aiosqlite:///{folder / f'{label}.db'}"
-
-
-async def _postgres_admin(statement: str) -> None:
-    connection = await asyncpg.connect(databases.POSTGRES_SERVER)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
 
 
 @dataclass

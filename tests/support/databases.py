@@ -32,24 +32,25 @@ def fresh_database(folder: Path, label: str) -> Iterator[str]:
     """Yield the SQLAlchemy URL of a new, migrated database; remove it afterwards."""
     if kind().startswith("postgres"):
         name = f"cashwrap_test_{label}_{uuid.uuid4().hex[:10]}"
-        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+        asyncio.run(postgres_admin(f'CREATE DATABASE "{name}"'))
         base = POSTGRES_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
         url = f"{base}/{name}"
         try:
             migrate.upgrade(url)
             yield url
         finally:
-            asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            asyncio.run(postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
         url = f"sqlite+aiosqlite:///{folder / f'{label}.db'}"
         migrate.upgrade(url)
         yield url
 
 
-async def _postgres_admin(statement: str, dsn: str = POSTGRES_SERVER) -> None:
+async def postgres_admin(statement: str, *arguments: object, dsn: str = POSTGRES_SERVER) -> None:
+    """Run ``statement`` on its own connection, as an administrator of the server would."""
     connection = await asyncpg.connect(dsn)
     try:
-        await connection.execute(statement)
+        await connection.execute(statement, *arguments)
     finally:
         await connection.close()
 
@@ -63,16 +64,18 @@ def connection_lost_on_insert(url: str, table: str, tenant: str) -> Iterator[Non
     if "'" in tenant:
         raise ValueError("a tenant name without quotes")
     asyncio.run(
-        _postgres_admin(
+        postgres_admin(
             f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
             f"IF NEW.tenant = '{tenant}' THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
             f"END IF; RETURN NEW; END $body$; "
             f"CREATE TRIGGER {name} BEFORE INSERT ON {table} "
             f"FOR EACH ROW EXECUTE FUNCTION {name}()",
-            dsn,
+            dsn=dsn,
         )
     )
     try:
         yield
     finally:
-        asyncio.run(_postgres_admin(f"DROP TRIGGER {name} ON {table}; DROP FUNCTION {name}()", dsn))
+        asyncio.run(
+            postgres_admin(f"DROP TRIGGER {name} ON {table}; DROP FUNCTION {name}()", dsn=dsn)
+        )

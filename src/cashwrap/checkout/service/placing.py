@@ -185,11 +185,11 @@ async def checkout(
     try:
         async with database.transaction() as session:
             body = await _place(session, tenant, sale, authorizations, captures, shipments, plans)
-    except DatabaseUnavailable:
+    except DatabaseUnavailable as unavailable:
         # The connection dropped, maybe during the commit: whether the order was written is
         # not known here. The attempt waits for the same request, which finds the order, or
         # resumes the payment with the same provider keys (approved once) and places it.
-        await attempts.suspend(database, attempt, DatabaseUnavailable(DatabaseUnavailable.LOST))
+        await attempts.suspend(database, attempt, unavailable)
         raise
     except Exception as exc:
         failure = exc if isinstance(exc, DomainError) else _placement_failed()
