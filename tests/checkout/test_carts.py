@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
 from tests.checkout.support import ADDRESS, STORE
 
 
@@ -305,3 +310,39 @@ def test_a_cart_can_be_created_with_its_lines_and_the_same_rules_apply(shop):
     )
     assert refused.status_code == 409
     assert refused.json()["error_code"] == "mixed_cart_not_allowed"
+
+
+def test_lines_added_at_once_see_each_other(shop):
+    """Eight scans at once into a store without mixed carts: the first line's kind wins, the
+    cart never becomes mixed, and the lines keep the order they were added in.
+
+    On PostgreSQL each call waits for the cart another holds; the lines that one added must be
+    there once the cart is free.
+    """
+    shop.store_mixed_cart(False)
+    cart = shop.cart()
+    start = threading.Barrier(8)
+
+    def add(number: int) -> httpx.Response:
+        with shop.platform.client(shop.credentials) as client:
+            start.wait()
+            answer: httpx.Response = client.post(
+                f"/checkout/carts/{cart['id']}/items",
+                json={
+                    "product_id": ("boot", "tee")[number % 2],
+                    "fulfillment": ("SHIPPING", "IN_STORE_HANDOVER")[number % 2],
+                },
+            )
+        return answer
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(add, range(8)))
+
+    added = [answer.json()["id"] for answer in answers if answer.status_code == 201]
+    refused = [answer.json()["error_code"] for answer in answers if answer.status_code != 201]
+    read = shop.api.get(f"/checkout/carts/{cart['id']}").json()
+    assert read["cart_type"] in ("endless_aisle", "cash_and_carry")
+    assert len({item["fulfillment"] for item in read["items"]}) == 1
+    assert sorted(item["id"] for item in read["items"]) == sorted(added)
+    assert len(added) == 4
+    assert refused == ["mixed_cart_not_allowed"] * 4

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
 from tests.support.stores import order_payload, prepare
 
 
@@ -171,3 +177,35 @@ def test_a_configuration_change_applies_to_the_very_next_order(store, platform):
     body = store.injected(order_payload(service_level="Overnight"))
 
     assert cancelled(store, body["id"])["reason_code"] == "shipping_offer_update_error"
+
+
+def test_concurrent_orders_for_the_last_units_reserve_each_unit_once(store, platform):
+    """Sixteen orders at once for the five units on hand: five are routed, the rest cancelled.
+
+    On PostgreSQL each order waits for the stock row another holds; what that one reserved
+    must count once the row is free.
+    """
+    token = store.api.headers["Authorization"]
+    start = threading.Barrier(16)
+
+    def send(number: int) -> dict[str, Any]:
+        with httpx.Client(base_url=platform.url, timeout=60) as client:
+            start.wait()
+            answer = client.post(
+                "/v0/d/fulfill_order",
+                json=order_payload(f"LAST-UNITS-{number}"),
+                headers={"Authorization": token},
+            )
+        assert answer.status_code == 200, answer.text
+        body: dict[str, Any] = answer.json()
+        return body
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        bodies = list(pool.map(send, range(16)))
+    statuses = sorted(store.order(body["id"])["items"][0]["status"] for body in bodies)
+    assert statuses == ["cancelled"] * 11 + ["in_fulfillment"] * 5
+    insights = store.api.get(
+        "/v0/stock/insights", params={"product_id": "1000761", "fulfillment_node_id": "US01"}
+    ).json()
+    assert len(insights["reservations"]) == 5
+    assert insights["atp"] == 0

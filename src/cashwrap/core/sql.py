@@ -115,13 +115,24 @@ class Statement:
     """A Core statement, compiled on first use for each dialect (and, for an ``INSERT`` built
     without values, each set of row keys and number of rows)."""
 
-    def __init__(self, statement: ClauseElement) -> None:
+    def __init__(
+        self,
+        statement: ClauseElement,
+        *,
+        postgresql: ClauseElement | None = None,
+        reads: Sequence[Table] = (),
+    ) -> None:
+        """``postgresql``: the statement to run there instead (same parameters and columns);
+        ``reads``: tables read by a database function one of them calls."""
         self.statement = statement
+        self.postgresql = postgresql
         self.tables = frozenset(
             table.name
-            for table in find_tables(statement, include_crud=True, include_joins=True)
+            for variant in (statement, postgresql)
+            if variant is not None
+            for table in find_tables(variant, include_crud=True, include_joins=True)
             if isinstance(table, Table)
-        )
+        ) | frozenset(table.name for table in reads)
         """The tables it reads or writes: waiting inserts into one of them are sent before it."""
         self._compiled: dict[tuple[str, tuple[str, ...]], _Compiled] = {}
         self._rows: dict[tuple[str, tuple[str, ...], int], _CompiledRows] = {}
@@ -157,6 +168,8 @@ class Statement:
 
     def _compile(self, dialect: Dialect, keys: tuple[str, ...]) -> _Compiled:
         statement = self.statement
+        if self.postgresql is not None and dialect.name == "postgresql":
+            statement = self.postgresql
         if isinstance(statement, Insert) and keys:
             table = statement.table
             missing = [

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, case, func, select, update
+from sqlalchemy import Integer, Table, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -260,27 +260,49 @@ async def available_units(
 
 @functools.cache
 def _available_units(count: int) -> sql.Statement:
-    """One statement per number of products, compiled once each (the injection hot path)."""
-    held = (
-        select(func.count())
-        .where(
-            ITEMS.c.tenant == STOCK.c.tenant,
-            ITEMS.c.location_id == STOCK.c.fulfillment_node_id,
-            ITEMS.c.product_id == STOCK.c.product_id,
-            ITEMS.c.status == RESERVED,
-            ITEMS.c.expires_at > bindparam("moment", type_=ITEMS.c.expires_at.type),
-        )
-        .scalar_subquery()
-    )
-    return sql.Statement(
-        select(STOCK.c.product_id, STOCK.c.on_hand - held)
+    """One statement per number of products, compiled once each (the injection hot path).
+
+    PostgreSQL counts each row's holds once the row is locked (migration ``0012``): a count in
+    the locking query itself reads with the snapshot of the query's start, from before the order
+    that held the row committed its own holds. SQLite's writers take turns (``BEGIN
+    IMMEDIATE``), so what it counts is the latest.
+    """
+    moment = bindparam("moment", type_=ITEMS.c.expires_at.type)
+    stock = (
+        select(STOCK.c.product_id, STOCK.c.on_hand)
         .where(
             STOCK.c.tenant == bindparam("tenant"),
             STOCK.c.fulfillment_node_id == bindparam("node"),
             STOCK.c.product_id.in_([bindparam(f"product_{index}") for index in range(count)]),
         )
         .order_by(STOCK.c.product_id)
-        .with_for_update(of=STOCK)  # SQLite renders nothing: its writers take turns anyway
+    )
+    held_here = (
+        select(func.count())
+        .where(
+            ITEMS.c.tenant == STOCK.c.tenant,
+            ITEMS.c.location_id == STOCK.c.fulfillment_node_id,
+            ITEMS.c.product_id == STOCK.c.product_id,
+            ITEMS.c.status == RESERVED,
+            ITEMS.c.expires_at > moment,
+        )
+        .scalar_subquery()
+    )
+    # MATERIALIZED: each row is locked before the outer query calls the function on it.
+    locked = stock.with_for_update().cte("locked").prefix_with("MATERIALIZED")
+    held_once_locked = func.cashwrap_held_units(
+        bindparam("tenant", type_=ITEMS.c.tenant.type),
+        bindparam("node", type_=ITEMS.c.location_id.type),
+        locked.c.product_id,
+        moment,
+        type_=Integer,
+    )
+    return sql.Statement(
+        stock.with_only_columns(STOCK.c.product_id, STOCK.c.on_hand - held_here),
+        postgresql=select(locked.c.product_id, locked.c.on_hand - held_once_locked).order_by(
+            locked.c.product_id
+        ),
+        reads=(ITEMS,),
     )
 
 

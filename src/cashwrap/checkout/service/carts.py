@@ -7,8 +7,9 @@ Prices come from the catalog when a line is added (the pricebook is the line's
 ``price.source_id``, ``default`` when omitted) and stay as the associate saw them.
 
 Lines change only while the cart is ``open``; a cart being checked out or checked out is 409
-``cart_not_open``. Concurrent changes of one cart take turns on its row (``FOR UPDATE``), so the
-mixed-cart rule is checked against the lines as they are, not as they were read.
+``cart_not_open``. Concurrent changes of one cart take turns on its row (``FOR UPDATE``), and each
+reads the lines once it holds the row, so the mixed-cart rule is checked against the lines as
+they are, not as they were before the change it waited for.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Select, Table, bindparam, column, delete, func, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.catalog import service as catalog
@@ -65,7 +66,41 @@ _CART_WITH_LINES = (
     .order_by(items_table.c.position)
 )
 _LOAD = sql.Statement(_CART_WITH_LINES)
-_LOAD_FOR_UPDATE = sql.Statement(_CART_WITH_LINES.with_for_update(of=carts_table))
+
+
+def _cart_with_lines_once_locked() -> Select[Any]:
+    """PostgreSQL: the cart's row locked, then its lines read as they are once it is.
+
+    Joined in the locking query itself, the lines would be read with the snapshot of the
+    query's start: a call that waited for the cart would see it without the lines the call
+    holding it had just added (migration ``0012``: the function reads with a fresh snapshot).
+    """
+    locked = (
+        select(carts_table)
+        .where(carts_table.c.id == bindparam("cart_id"))
+        .with_for_update()
+        .cte("locked_cart")
+        .prefix_with("MATERIALIZED")  # locked before the function is called on it
+    )
+    lines = (
+        func.cashwrap_cart_lines(locked.c.id)
+        .table_valued(*(column(item.key, item.type) for item in items_table.columns))
+        .lateral("lines")
+    )
+    return (
+        select(
+            *locked.c,
+            *(lines.c[item.key].label(f"line_{item.key}") for item in items_table.columns),
+        )
+        .select_from(locked.outerjoin(lines, true()))
+        .order_by(lines.c.position)
+    )
+
+
+# SQLite's writers take turns (BEGIN IMMEDIATE): the lines it joins are the latest.
+_LOAD_FOR_UPDATE = sql.Statement(
+    _CART_WITH_LINES, postgresql=_cart_with_lines_once_locked(), reads=(items_table,)
+)
 _TENANT_AT = _CART_KEYS.index("tenant")
 _LINE_ID_AT = len(_CART_KEYS) + _ITEM_KEYS.index("id")
 
