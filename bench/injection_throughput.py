@@ -43,6 +43,10 @@ The order's row and the injection record sent with the statements after them and
 entities' event counters inserted instead of read back: 4 round trips an order; in turns with
 the version of 7 (ten of 800 orders each, both up at once), 207 against 196 orders/s, the
 machine's CPU an order 8.06 against 8.59 ms, on a day the machine ran at about half speed.
+The stock check made to count the holds once the stock rows are locked (migration 0012, so that
+orders at once for the last units cannot all get them): same round trips; run after run with the
+version before, 257 / 251 against 263 / 282 orders/s (31 % / 32 % against 28 % / 38 % of the
+floor) on a slow, noisy day — no difference the machine can show.
 ``CASHWRAP_BENCH_INJECTION_ORDERS`` sets the measured orders (default 4000, after 400 to warm
 up); ``CASHWRAP_BENCH_POSTGRES_URL`` the server (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 """
