@@ -3,7 +3,9 @@ payment can go wrong."""
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -445,3 +447,80 @@ def test_a_declined_capture_at_hand_over_hands_nothing_over_until_it_is_paid(sho
         "order.completed",
         "payment_account.amount_captured",
     ]
+
+
+@pytest.mark.parametrize(
+    "payment", [{"method": "cash"}, {"method": "credit_card", "token": "tok_visa"}]
+)
+def test_one_cart_checked_out_at_two_tills_at_once_is_sold_once(shop, payment):
+    """Each till sends its own Idempotency-Key: one sale, the others told the cart is taken,
+    the stock taken once, the card charged once."""
+    cart = shop.cart()
+    shop.add(cart["id"], "tee", quantity=2)
+
+    def submit(till: int) -> tuple[int, dict[str, object]]:
+        with shop.platform.client(shop.credentials) as client:
+            response = client.post(
+                f"/checkout/carts/{cart['id']}/checkout",
+                json={"payments": [payment], "hand_over": True},
+                headers={"Idempotency-Key": f"till-{till}-{cart['id']}"},
+            )
+        return response.status_code, response.json()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(submit, range(4)))
+
+    sold = [body for status, body in answers if status == 201]
+    refused = [body for status, body in answers if status != 201]
+    assert len(sold) == 1, answers
+    # Checked out by the first, or still being checked out by it when asked.
+    assert {body["error_code"] for body in refused} <= {
+        "cart_checked_out",
+        "cart_checkout_in_progress",
+    }, refused
+    created = [e for e in shop.quiet(1.0) if e["name"] == "order.created"]
+    assert [e["payload"]["id"] for e in created] == [sold[0]["order_id"]]
+
+    async def on_hand(database, http):
+        async with database.transaction() as session:
+            return await locations.on_hand(session, shop.tenant, STORE_NODE, "tee")
+
+    assert shop.run(on_hand) == 8
+    charged = [call for call in shop.psp.calls("create_instrument") if not call["replayed"]]
+    revoked = shop.psp.calls("revoke")
+    assert len(charged) - len(revoked) == (1 if payment["method"] == "credit_card" else 0)
+
+
+def test_a_line_added_while_the_cart_is_checked_out_is_sold_or_refused_never_lost(shop):
+    """The scan and the checkout at once, five times: a line the platform accepted (201) is in
+    the order; one it refused (the cart was no longer open) is not."""
+
+    def at_once(start: threading.Barrier, path: str, body: dict[str, Any], **kw: Any):
+        with shop.platform.client(shop.credentials) as client:
+            start.wait()
+            return client.post(path, json=body, **kw)
+
+    for attempt in range(5):
+        cart = shop.cart()
+        shop.add(cart["id"], "tee")
+        start = threading.Barrier(2)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            scanned = pool.submit(
+                at_once, start, f"/checkout/carts/{cart['id']}/items", {"product_id": "sock"}
+            )
+            paid = pool.submit(
+                at_once,
+                start,
+                f"/checkout/carts/{cart['id']}/checkout",
+                {"payments": [{"method": "cash"}], "hand_over": True},
+                headers={"Idempotency-Key": f"scan-and-pay-{attempt}-{cart['id']}"},
+            )
+            line, sale = scanned.result(), paid.result()
+
+        assert sale.status_code == 201, sale.text
+        sold = sorted(item["product_id"] for item in sale.json()["items"])
+        if line.status_code == 201:
+            assert sold == ["sock", "tee"]
+        else:
+            assert line.json()["error_code"] == "cart_not_open", line.text
+            assert sold == ["tee"]
