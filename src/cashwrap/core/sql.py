@@ -122,8 +122,10 @@ class Statement:
         postgresql: ClauseElement | None = None,
         reads: Sequence[Table] = (),
     ) -> None:
-        """``postgresql``: the statement to run there instead (same parameters and columns);
+        """``postgresql``: the query to run there instead (same parameters and columns);
         ``reads``: tables read by a database function one of them calls."""
+        if postgresql is not None and isinstance(statement, Insert):
+            raise ValueError("an INSERT has one text for both databases")
         self.statement = statement
         self.postgresql = postgresql
         self.tables = frozenset(
