@@ -11,7 +11,8 @@ saw none of the others (a store's "no mixed carts" rule let a mixed cart through
 These functions read them instead, called on each locked row: a ``VOLATILE`` function takes a
 fresh snapshot for each query it runs. plpgsql, not sql: its query plan is kept for the
 connection instead of made at every call. SQLite needs neither: its writers take turns
-(``BEGIN IMMEDIATE``).
+(``BEGIN IMMEDIATE``). A later migration renaming a column they read (``reservation_items``'
+tenant, location_id, product_id, status, expires_at; ``cart_items``' cart_id) must replace them.
 
 Revision ID: 0012_reads_after_row_locks
 Revises: 0011_reservation_holds_index

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from pypdf import PdfReader
 
@@ -174,3 +175,40 @@ def test_carrier_pickup_is_confirmed_without_the_associate(platform, store, carr
     ):
         assert time.monotonic() < deadline
         time.sleep(0.05)
+
+
+def test_an_order_cancelled_while_the_carrier_books_gets_its_booking_cancelled(store, carrier):
+    """The OMS cancels the order during the seconds the carrier takes to book: the associate
+    is told the order was cancelled, and no label is left booked (and billed) for it."""
+    body, request = packed(store)
+    carrier.dial("book_shipment", kind="latency", delay_ms=1500, times=1)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        shipping = pool.submit(act, store, request, "ship")
+        time.sleep(0.5)  # the booking is on its way to the carrier
+        cancelled = store.api.post(
+            f"/v0/orders/{body['id']}/cancel",
+            params={"id_type": "internal"},
+            json={"reason": "customer"},
+        )
+        assert cancelled.status_code == 200, cancelled.text
+        response = shipping.result()
+
+    assert response.status_code == 409, response.text
+    assert response.json()["error_code"] == "order_cancelled"
+    [booked] = carrier.calls("book_shipment")
+    [released] = carrier.calls("cancel_shipment")
+    assert released["path"] == f"/shipments/{booked['response']['shipment_id']}/cancel"
+    assert store.order(body["id"])["items"][0]["status"] == "cancelled"
+
+
+def test_a_ship_sent_twice_at_once_books_once_and_keeps_the_booking(store, carrier):
+    _, request = packed(store)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(lambda _: act(store, request, "ship"), range(2)))
+
+    assert sorted(answer.status_code for answer in answers) in ([200, 200], [200, 409])
+    assert carrier.calls("cancel_shipment") == []
+    view = store.api.get(store.store_path(request["store_id"], request["id"])).json()
+    assert view["status"] == "ready_for_handover"
+    shipments = {call["response"]["shipment_id"] for call in carrier.calls("book_shipment")}
+    assert len(shipments) == 1

@@ -11,7 +11,8 @@ the carrier cannot book it — it refuses, offers nothing, or cannot be reached 
 external OMS routed (``routing_strategy`` ``external``) is **cancelled**, as documented
 (``order.cancelled`` with reason ``shipping_booking_failed``): the OMS re-routes it. Other
 orders keep the packed request and the associate retries. An answer that may or may not have
-booked (a timeout) changes nothing: retry.
+booked (a timeout) changes nothing: retry. A booking the request can no longer take (its order
+was cancelled while the carrier booked) is cancelled with the carrier.
 
 Confirming (``hand_over``): the platform asks the carrier whether it has the parcel
 (``picked_up`` or later); only then is the request completed (``items_completed``,
@@ -40,6 +41,7 @@ from cashwrap.outbound.http import OutboundHttp
 from cashwrap.outbound.shipping import (
     Address,
     Booked,
+    Cancelled,
     Failed,
     Offers,
     Package,
@@ -84,24 +86,30 @@ async def ship(
     outcome = await _book(booking, f"{request_id}:book:{record.request['booking_attempt']}")
     if isinstance(outcome, Booked):
         shipment = outcome.shipment
-        async with database.transaction() as session:
-            return await work.booked(
-                session,
-                tenant,
-                store_id,
-                request_id,
-                associate_id,
-                carrier=shipment.carrier_code,
-                rate=shipment.rate,
-                tracking_code=shipment.tracking_code,
-                shipment_id=shipment.shipment_id,
-                label={
-                    "barcode_value": shipment.label.barcode_value,
-                    "barcode_symbology": shipment.label.barcode_symbology,
-                    "routing_code": shipment.label.routing_code,
-                    "document_url": shipment.label.document_url,
-                },
+        try:
+            async with database.transaction() as session:
+                return await work.booked(
+                    session,
+                    tenant,
+                    store_id,
+                    request_id,
+                    associate_id,
+                    carrier=shipment.carrier_code,
+                    rate=shipment.rate,
+                    tracking_code=shipment.tracking_code,
+                    shipment_id=shipment.shipment_id,
+                    label={
+                        "barcode_value": shipment.label.barcode_value,
+                        "barcode_symbology": shipment.label.barcode_symbology,
+                        "routing_code": shipment.label.routing_code,
+                        "document_url": shipment.label.document_url,
+                    },
+                )
+        except DomainError as refused:
+            await _release_unheld(
+                database, booking, tenant, request_id, shipment.shipment_id, refused
             )
+            raise
     if isinstance(outcome, Unknown):
         raise ExternalServiceError(
             f"the shipping provider's answer was lost ({outcome.message}); the booking may or "
@@ -145,6 +153,33 @@ async def ship(
         code="shipment_booking_rejected",
         extra={"order_cancelled": False},
     )
+
+
+async def _release_unheld(
+    database: Database,
+    booking: _Booking,
+    tenant: str,
+    request_id: str,
+    shipment_id: str,
+    refused: DomainError,
+) -> None:
+    """Cancel a booking the request could not take (its order was cancelled, or it moved on
+    while the carrier booked): nobody would ship it, yet the carrier would bill its label. A
+    booking the request holds — the same shipment, booked by a call sent twice with the same
+    key — is kept."""
+    async with database.transaction() as session:
+        row = await repository.request_row(session, tenant, request_id)
+    if row is not None and row["shipment_id"] == shipment_id:
+        return
+    outcome = await booking.client.cancel(
+        shipment_id, reason=f"the fulfillment request could not take it: {refused.error_code}"
+    )
+    if not isinstance(outcome, Cancelled):
+        # The label stays booked at the carrier: someone must cancel it there.
+        logger.error(
+            "a shipment booked for a request that cannot take it could not be cancelled",
+            extra={"request_id": request_id, "shipment_id": shipment_id, "outcome": outcome},
+        )
 
 
 async def _booking(
