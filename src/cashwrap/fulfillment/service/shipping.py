@@ -105,7 +105,9 @@ async def ship(
                         "document_url": shipment.label.document_url,
                     },
                 )
-        except DomainError as refused:
+        except Conflict as refused:
+            # Only the request's refusal: when the database failed instead, the booking may be
+            # recorded, and the retry (same key) must find it booked, not cancelled.
             await _release_unheld(
                 database, booking, tenant, request_id, shipment.shipment_id, refused
             )
@@ -161,7 +163,7 @@ async def _release_unheld(
     tenant: str,
     request_id: str,
     shipment_id: str,
-    refused: DomainError,
+    refused: Conflict,
 ) -> None:
     """Cancel a booking the request could not take (its order was cancelled, or it moved on
     while the carrier booked): nobody would ship it, yet the carrier would bill its label. A
