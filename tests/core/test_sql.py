@@ -401,3 +401,51 @@ def test_a_connection_lost_mid_transaction_is_database_unavailable_and_not_reuse
         )
 
     run(database_url, work)
+
+
+_LOCK_RECORD_QUERY = (
+    select(INJECTIONS.c.external_id)
+    .where(
+        INJECTIONS.c.tenant == bindparam("tenant"),
+        INJECTIONS.c.external_id == bindparam("external_id"),
+    )
+    .with_for_update()
+)
+_LOCK_RECORD = sql.Statement(_LOCK_RECORD_QUERY)
+
+
+@pytest.mark.skipif(not databases.kind().startswith("postgres"), reason="SQLite has no deadlocks")
+def test_a_deadlock_is_database_busy_and_the_survivor_commits(database_url: str) -> None:
+    """Two transactions lock two rows in opposite orders: PostgreSQL rolls one back, which is a
+    503 ``database_busy`` (the same request again is the cure), not an internal error — on the
+    driver (core.sql) and through SQLAlchemy alike."""
+
+    async def work(database: Database, tenant: str) -> None:
+        async with database.transaction() as session:
+            await sql.execute(session, _INSERT, [record(tenant, "A"), record(tenant, "B")])
+
+        async def lock(first: str, second: str, on_driver: bool, both_hold: asyncio.Barrier) -> str:
+            async with database.transaction() as session:
+                await sql.fetch(session, _LOCK_RECORD, {"tenant": tenant, "external_id": first})
+                await both_hold.wait()
+                values = {"tenant": tenant, "external_id": second}
+                if on_driver:
+                    await sql.fetch(session, _LOCK_RECORD, values)
+                else:
+                    await session.execute(_LOCK_RECORD_QUERY, values)
+            return first
+
+        for on_driver in (True, False):
+            both_hold = asyncio.Barrier(2)
+            outcomes = await asyncio.gather(
+                lock("A", "B", on_driver, both_hold),
+                lock("B", "A", on_driver, both_hold),
+                return_exceptions=True,
+            )
+            refused = [o for o in outcomes if isinstance(o, BaseException)]
+            assert len(refused) == 1, outcomes
+            assert isinstance(refused[0], DatabaseUnavailable), refused
+            assert refused[0].error_code == "database_busy"
+            assert refused[0].headers == {"Retry-After": "1"}
+
+    run(database_url, work)

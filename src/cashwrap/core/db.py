@@ -98,8 +98,9 @@ def _unavailable_when_unreachable(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _lost(context: ExceptionContext) -> None:
-        if is_busy(context.original_exception):
-            raise DatabaseUnavailable.busy() from context.original_exception
+        retry = retry_answer(context.original_exception)
+        if retry is not None:
+            raise retry from context.original_exception
         # SQLAlchemy still invalidates the connection (and the pool's older ones) after this.
         if context.is_disconnect:
             lost = DatabaseUnavailable(DatabaseUnavailable.LOST)
@@ -114,6 +115,21 @@ def is_busy(error: BaseException) -> bool:
         and code is not None
         and (code & 0xFF == sqlite3.SQLITE_BUSY)
     )
+
+
+# deadlock_detected, serialization_failure: PostgreSQL rolled the whole transaction back.
+_ROLLED_BACK_TO_RETRY = frozenset({"40P01", "40001"})
+
+
+def retry_answer(error: BaseException) -> DatabaseUnavailable | None:
+    """The 503 a statement's error is when the same request again is the cure (None: it is
+    not): SQLite stayed locked, or PostgreSQL ended the transaction to break a deadlock with
+    another one — nothing of the request was committed either way."""
+    if is_busy(error):
+        return DatabaseUnavailable.busy()
+    if getattr(error, "sqlstate", None) in _ROLLED_BACK_TO_RETRY:
+        return DatabaseUnavailable.deadlock()
+    return None
 
 
 def _drop_closed_connections(engine: AsyncEngine) -> None:

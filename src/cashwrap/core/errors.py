@@ -130,3 +130,9 @@ class DatabaseUnavailable(DomainError):
             "stayed busy (every connection in use, or its write lock held elsewhere)",
             code="database_busy",
         )
+
+    @classmethod
+    def deadlock(cls) -> DatabaseUnavailable:
+        """PostgreSQL rolled the request's transaction back to let a concurrent one finish (a
+        deadlock between them, or a serialization conflict)."""
+        return cls("rolled this request back to let a concurrent one finish", code="database_busy")

@@ -51,7 +51,7 @@ from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import await_only
 
-from cashwrap.core.db import is_busy
+from cashwrap.core.db import retry_answer
 from cashwrap.core.errors import DatabaseUnavailable
 
 _DRIVER = "cashwrap.core.sql.driver"
@@ -526,8 +526,9 @@ def _failure(
     """What a statement's ``error`` is raised as (None: as it is)."""
     if _closed(driver):
         return DatabaseUnavailable(DatabaseUnavailable.LOST)
-    if is_busy(error):
-        return DatabaseUnavailable.busy()
+    retry = retry_answer(error)
+    if retry is not None:
+        return retry
     if isinstance(error, asyncpg.PostgresError | sqlite3.Error):
         return _translated(error, sql, arguments, owner, refusals)
     return None

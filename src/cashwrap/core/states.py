@@ -32,6 +32,7 @@ class Lifecycle:
 
     def check(self, current: str, target: str) -> None:
         if not self.allows(current, target):
+            current, target = str(current), str(target)  # a StrEnum's repr is not for people
             raise InvalidTransition(
                 f"{self.name} cannot move from {current!r} to {target!r}",
                 extra={"current_status": current, "target_status": target},
