@@ -4,6 +4,7 @@ payment can go wrong."""
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -524,3 +525,131 @@ def test_a_line_added_while_the_cart_is_checked_out_is_sold_or_refused_never_los
         else:
             assert line.json()["error_code"] == "cart_not_open", line.text
             assert sold == ["tee"]
+
+
+def _cancel(shop, order_id: str):
+    with shop.platform.client(shop.credentials) as client:
+        return client.post(
+            f"/v0/orders/{order_id}/cancel",
+            params={"id_type": "internal"},
+            json={"reason": "Cancelled in the OMS"},
+        )
+
+
+def _money_at_the_provider(shop, order_id: str) -> dict[str, float]:
+    instrument = shop.psp.client().get(f"/financial_instruments/{order_id}.1").json()
+    return {
+        name: instrument["instrument"][f"{name}_amount"]
+        for name in ("captured", "refunded", "revoked", "capturable")
+    }
+
+
+def test_an_order_cancelled_while_its_capture_runs_gives_the_money_back(shop):
+    """The OMS cancels the order while the card is captured at the hand-over: the provider took
+    the money, so the platform records it and refunds it — the customer keeps nothing paid for
+    nothing, and the account says what the provider did."""
+    cart = shop.cart()
+    shop.add(cart["id"], "tee", quantity=2)
+    placed = shop.placed(cart["id"], [{"method": "credit_card", "token": "tok_visa"}])
+    order_id = placed["order_id"]
+    shop.psp.dial("capture", kind="latency", delay_ms=1500, times=1)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        handing = pool.submit(shop.hand_over, order_id)
+        time.sleep(0.5)  # the capture is on its way to the provider
+        cancelled = _cancel(shop, order_id)
+        handed = handing.result()
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert handed.status_code == 409, handed.text
+    assert handed.json()["error_code"] == "order_cancelled"
+    assert [r["refunded"] for r in handed.json()["payment_releases"]] == [39.98]
+    assert _money_at_the_provider(shop, order_id) == {
+        "captured": 39.98,
+        "refunded": 39.98,
+        "revoked": 0.0,
+        "capturable": 0.0,
+    }
+    account = shop.api.get(f"/v0/payment_accounts/{order_id}").json()
+    assert (account["status"], account["captured"], account["balance"]) == ("refunded", 39.98, 0)
+    order = shop.order(order_id)
+    assert (order["status_label"], order["payment_status_label"]) == ("Cancelled", "Refunded")
+    assert names(shop.wait_events(order_id, 5))[2:] == [
+        "order.cancelled",
+        "payment_account.amount_captured",
+        "payment_account.amount_refunded",
+    ]
+    again = shop.hand_over(order_id)
+    assert again.status_code == 409
+    assert again.json()["error_code"] == "order_cancelled"
+
+
+def test_a_hand_over_and_a_cancellation_at_once_end_one_way_and_the_money_agrees(shop):
+    """Six orders, each handed over and cancelled at the same moment: never a server error,
+    the order either complete or cancelled (never both), and the provider's money matching it."""
+    for _ in range(6):
+        cart = shop.cart()
+        shop.add(cart["id"], "tee", quantity=2)
+        order_id = shop.placed(cart["id"], [{"method": "credit_card", "token": "tok_visa"}])[
+            "order_id"
+        ]
+        start = threading.Barrier(2)
+
+        def hand_over(order_id: str = order_id, start: threading.Barrier = start):
+            start.wait()
+            with shop.platform.client(shop.credentials) as client:
+                return client.post(
+                    f"/v0/orders/{order_id}/handover", params={"id_type": "internal"}
+                )
+
+        def cancel(order_id: str = order_id, start: threading.Barrier = start):
+            start.wait()
+            return _cancel(shop, order_id)
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            handing, cancelling = pool.submit(hand_over), pool.submit(cancel)
+            handed, cancelled = handing.result(), cancelling.result()
+
+        assert handed.status_code < 500, handed.text
+        assert cancelled.status_code < 500, cancelled.text
+        order = shop.order(order_id)
+        money = _money_at_the_provider(shop, order_id)
+        if order["status_label"] == "Complete":
+            assert (handed.status_code, cancelled.status_code) == (200, 409)
+            assert money == {"captured": 39.98, "refunded": 0.0, "revoked": 0.0, "capturable": 0.0}
+        else:
+            assert order["status_label"] == "Cancelled"
+            assert (handed.status_code, cancelled.status_code) == (409, 200)
+            assert money["captured"] - money["refunded"] == 0.0, money
+            assert money["capturable"] == 0.0, money
+        account = shop.api.get(f"/v0/payment_accounts/{order_id}").json()
+        assert account["captured"] == money["captured"]
+        assert account["balance"] == money["captured"] - money["refunded"]
+
+
+def test_a_hand_over_sent_twice_at_once_captures_once_and_answers_both(shop):
+    """The second tap finds the first one's capture in flight and waits for the same answer:
+    neither hands the items over before the card is captured."""
+    cart = shop.cart()
+    shop.add(cart["id"], "tee", quantity=2)
+    order_id = shop.placed(cart["id"], [{"method": "credit_card", "token": "tok_visa"}])["order_id"]
+    shop.psp.dial("capture", kind="latency", delay_ms=500, times=2)
+
+    def hand_over(_: int):
+        with shop.platform.client(shop.credentials) as client:
+            return client.post(f"/v0/orders/{order_id}/handover", params={"id_type": "internal"})
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(hand_over, range(2)))
+
+    assert [answer.status_code for answer in answers] == [200, 200], [a.text for a in answers]
+    assert {
+        (answer.json()["status_label"], answer.json()["payment_status_label"]) for answer in answers
+    } == {("Complete", "Captured")}
+    assert sorted(len(answer.json()["handed_over"]) for answer in answers) == [0, 2]
+    captures = [call for call in shop.psp.calls("capture") if not call["replayed"]]
+    assert len(captures) == 1
+    time.sleep(1.0)
+    events = names(shop.events(order_id))
+    assert events.count("order.completed") == 1
+    assert events.count("payment_account.amount_captured") == 1

@@ -19,10 +19,16 @@ shows cancelled cash items as Captured and their refund is manual (``unreleased`
 
 If the provider's answer is unknown, the items stay cancelled and the release stays pending;
 cancelling the order again resumes it with the same provider keys.
+
+A cancellation that comes while a hand-over's capture is in flight finds nothing to release (the
+capture holds the whole authorization): the hand-over then records what the provider captured
+and gives the cancelled items' money back itself (:func:`give_back`), under the key the
+cancellation would have used.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,7 +109,7 @@ async def cancellation_status(
     return status_of(await find(session, tenant, reference, id_type))
 
 
-async def _lock(
+async def locked(
     session: AsyncSession, tenant: str, reference: str, id_type: str
 ) -> service.OrderRecord:
     """Lock the payment account, then the order: returns, refunds and payment recording take
@@ -130,7 +136,7 @@ async def cancel_order(
     cancelled before (unless its release is still pending: it is resumed), 409
     ``order_not_cancelable`` when nothing is left to cancel."""
     async with database.transaction() as session:
-        record = await _lock(session, tenant, reference, id_type)
+        record = await locked(session, tenant, reference, id_type)
         key = f"{record.id}:cancel"
         status = status_of(record)
         operation: payments.Operation | None
@@ -177,7 +183,7 @@ async def cancel_item(
     ``order_item_not_found``; 409 ``item_not_cancelable`` for an item complete, cancelled or
     returned."""
     async with database.transaction() as session:
-        record = await _lock(session, tenant, reference, id_type)
+        record = await locked(session, tenant, reference, id_type)
         item = next((item for item in record.items if item["id"] == item_id), None)
         if item is None:
             raise NotFound(
@@ -199,6 +205,49 @@ async def cancel_item(
         status = status_of(after)
     release = await _release(database, tenant, record.id, operation, chosen)
     return Cancellation(status, release)
+
+
+async def give_back(
+    database: Database,
+    http: OutboundHttp,
+    tenant: str,
+    order_id: str,
+    item_ids: Collection[str],
+    reason: str,
+) -> list[Release]:
+    """Release what the cancelled ``item_ids`` cost where their cancellation released nothing.
+
+    Each item's money goes back under the key of the cancellation that cancelled it (the
+    order's, when the item was cancelled with it; else the item's own): a release that
+    cancellation did make is resumed or left as it is, never made twice.
+    """
+    planned: list[tuple[payments.Operation, payments.Providers]] = []
+    async with database.transaction() as session:
+        record = await locked(session, tenant, order_id, "internal")
+        cancelled_at = record.order["cancelled_at"]
+        by_key: dict[str, set[str]] = {}
+        for item in record.items:
+            if item["id"] in item_ids and item["status"] == ItemStatus.CANCELLED:
+                with_order = cancelled_at is not None and item["cancelled_at"] == cancelled_at
+                key = f"{order_id}:cancel" if with_order else f"{order_id}:cancel:{item['id']}"
+                by_key.setdefault(key, set()).add(item["id"])
+        for key, ids in by_key.items():
+            operation = await payments.find(session, tenant, key)
+            chosen: payments.Providers | None = None
+            if operation is None:
+                operation, chosen = await _reserve(
+                    session, http, tenant, order_id, key, _amount(record, ids), reason
+                )
+            elif not operation.finished:
+                chosen = await payments.providers(session, tenant, http)
+            if operation is not None and chosen is not None:
+                planned.append((operation, chosen))
+    releases = []
+    for operation, chosen in planned:
+        release = await _release(database, tenant, order_id, operation, chosen)
+        if release is not None:
+            releases.append(release)
+    return releases
 
 
 def _amount(record: service.OrderRecord, cancelled: set[str]) -> int:

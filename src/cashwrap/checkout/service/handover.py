@@ -14,18 +14,24 @@ same provider key, by the next hand-over call.
 
 Idempotent: handing over an order whose taken items are all complete and whose payment is
 captured answers the order as it is.
+
+An order cancelled meanwhile (by the external OMS, or at another till) keeps its cancelled items
+cancelled: a cancellation that came while the capture was in flight released nothing (the capture
+held the authorization), so the hand-over records what the provider captured and gives the
+cancelled items' money back (``orders.cancellation.give_back``). 409 ``order_cancelled`` when
+nothing was handed over.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.checkout.schemas import HandoverResponse
 from cashwrap.checkout.service.placing import take_from_store
 from cashwrap.core.errors import Conflict
 from cashwrap.core.uow import Database
+from cashwrap.orders import cancellation
 from cashwrap.orders import service as orders
 from cashwrap.orders.states import (
     FulfilledBy,
@@ -41,21 +47,15 @@ from cashwrap.payments import service as payments
 _OPEN = (ItemStatus.PENDING, ItemStatus.IN_FULFILLMENT)
 
 
-async def find(
-    session: AsyncSession, tenant: str, reference: str, id_type: str
-) -> orders.OrderRecord:
-    if id_type == "internal":
-        return await orders.get_order(session, tenant, order_id=reference)
-    return await orders.get_order(session, tenant, external_id=reference)
-
-
 async def hand_over(
     database: Database, http: OutboundHttp, tenant: str, *, reference: str, id_type: str
 ) -> HandoverResponse:
     """Hand over every taken item not yet handed over (see the module). 409
-    ``nothing_to_hand_over`` for an order with no item taken now."""
+    ``nothing_to_hand_over`` for an order with no item taken now, ``order_cancelled`` for one
+    whose taken items were cancelled before they were handed over."""
     async with database.transaction() as session:
-        record = await find(session, tenant, reference, id_type)
+        # The account, then the order, locked as a cancellation takes them: the two take turns.
+        record = await cancellation.locked(session, tenant, reference, id_type)
         order_id = record.id
         taken = [item for item in record.items if item["fulfilled_by"] == FulfilledBy.CUSTOMER]
         if not taken:
@@ -64,9 +64,19 @@ async def hand_over(
                 code="nothing_to_hand_over",
             )
         waiting = [item["id"] for item in taken if item["status"] in _OPEN]
+        if not waiting and not any(item["status"] == ItemStatus.COMPLETE for item in taken):
+            raise _cancelled(record)
         account = await payments.account_state(session, tenant, order_id)
         ships = any(item["fulfilled_by"] != FulfilledBy.CUSTOMER for item in record.items)
-        capture_due = account is not None and not ships and account.capturable > 0
+        key = f"{order_id}:handover"
+        # A hand-over sent twice finds the first one's capture in flight: it waits for the same
+        # answer (the provider's key is the same) instead of handing the items over unpaid.
+        in_flight = await payments.find(session, tenant, key)
+        capture_due = (
+            account is not None
+            and not ships
+            and (account.capturable > 0 or (in_flight is not None and not in_flight.finished))
+        )
         if not waiting and not capture_due:
             return _response(record, [])
         operation = None
@@ -77,7 +87,7 @@ async def hand_over(
                 tenant,
                 account_id=order_id,
                 kind="capture",
-                idempotency_key=f"{order_id}:handover",
+                idempotency_key=key,
                 retry_failed=True,
             )
             chosen = await payments.providers(session, tenant, http)
@@ -90,30 +100,46 @@ async def hand_over(
         (outcome.refusal for outcome in executed.outcomes if outcome.refusal), None
     ) if executed else None  # fmt: skip
     async with database.transaction() as session:
-        after = record
-        if refusal is not None and executed is not None:
+        after = await cancellation.locked(session, tenant, order_id, "internal")
+        # While the provider captured, a cancellation may have cancelled items (they stay
+        # cancelled) and a hand-over sent twice may have handed them over.
+        now = {item["id"]: item["status"] for item in after.items}
+        handed = [item_id for item_id in waiting if now[item_id] in _OPEN]
+        cancelled = [item_id for item_id in waiting if now[item_id] == ItemStatus.CANCELLED]
+        # The seed's order: order.completed, then payment_account.amount_captured.
+        if refusal is None and handed:
+            after = await orders.complete_items(session, tenant, order_id, handed)
+            store = taken[0]["fulfillment_location_id"]
+            if store:
+                products = [item["product_id"] for item in taken if item["id"] in set(handed)]
+                await take_from_store(session, tenant, store, products)
+        if executed is not None:
             result = await payments.record(session, executed)
-            if result.captured:
-                await orders.set_payment_status(
-                    session, tenant, order_id, PaymentStatus(str(result.account_status))
+            if result.account_status and (refusal is None or result.captured):
+                after = await orders.set_payment_status(
+                    session, tenant, order_id, PaymentStatus(result.account_status)
                 )
-        else:
-            if waiting:
-                after = await orders.complete_items(session, tenant, order_id, waiting)
-                store = taken[0]["fulfillment_location_id"]
-                if store:
-                    handed = set(waiting)
-                    products = [item["product_id"] for item in taken if item["id"] in handed]
-                    await take_from_store(session, tenant, store, products)
-            if executed is not None:
-                result = await payments.record(session, executed)
-                if result.account_status:
-                    after = await orders.set_payment_status(
-                        session, tenant, order_id, PaymentStatus(result.account_status)
-                    )
+    if cancelled:
+        # Their cancellation found the authorization held by this capture and released
+        # nothing: what the provider took (or still holds) for them goes back now.
+        releases = await cancellation.give_back(
+            database, http, tenant, order_id, cancelled, "cancelled while handed over"
+        )
+        if not handed:
+            raise _cancelled(after, releases)
     if refusal is not None:
         raise payments.not_taken(refusal)
-    return _response(after, waiting)
+    return _response(after, handed)
+
+
+def _cancelled(
+    record: orders.OrderRecord, releases: Sequence[cancellation.Release] = ()
+) -> Conflict:
+    return Conflict(
+        f"order {record.order['external_id']} was cancelled; its items cannot be handed over",
+        code="order_cancelled",
+        extra={"payment_releases": [release.as_json() for release in releases]},
+    )
 
 
 def _response(record: orders.OrderRecord, handed_over: list[str]) -> HandoverResponse:
