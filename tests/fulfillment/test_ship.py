@@ -212,3 +212,65 @@ def test_a_ship_sent_twice_at_once_books_once_and_keeps_the_booking(store, carri
     assert view["status"] == "ready_for_handover"
     shipments = {call["response"]["shipment_id"] for call in carrier.calls("book_shipment")}
     assert len(shipments) == 1
+
+
+def _confirm_round(platform, **options):
+    from cashwrap.fulfillment import service
+
+    app = platform.server.app
+    return platform.server.call(
+        lambda: service.confirm_handovers(app.state.database, app.state.outbound_http, **options)
+    )
+
+
+def test_a_booked_order_cancelled_by_the_oms_gets_its_booking_cancelled(platform, store, carrier):
+    """The label is booked, then the OMS cancels the order: the next confirmation round cancels
+    the booking with the carrier (nobody will ship it, the carrier would bill it) and closes the
+    request, which is then asked about no more."""
+    body, request = packed(store)
+    request = step(store, request, "ship")
+    [booked] = carrier.calls("book_shipment")
+    cancelled = store.api.post(
+        f"/v0/orders/{body['id']}/cancel",
+        params={"id_type": "internal"},
+        json={"reason": "customer"},
+    )
+    assert cancelled.status_code == 200, cancelled.text
+
+    assert _confirm_round(platform) == 0
+
+    shipment_id = booked["response"]["shipment_id"]
+    [released] = carrier.calls("cancel_shipment")
+    assert released["path"] == f"/shipments/{shipment_id}/cancel"
+    view = store.api.get(store.store_path(request["store_id"], request["id"])).json()
+    assert view["status"] == "cancelled"
+    [listed] = store.requests_of(body["id"])
+    assert [item["status"] for item in listed["items"]] == ["cancelled"]
+
+    def asked() -> int:
+        return sum(shipment_id in call["path"] for call in carrier.calls())
+
+    before = asked()
+    _confirm_round(platform)
+    assert asked() == before
+
+
+def test_every_parcel_waiting_for_the_carrier_is_asked_about_page_after_page(
+    platform, store, carrier
+):
+    shipped = []
+    for _ in range(3):
+        body, request = packed(store)
+        step(store, request, "ship")
+        shipped.append(body["id"])
+    for booking in carrier.calls("book_shipment"):
+        carrier.admin(
+            "POST",
+            f"/shipments/{booking['response']['shipment_id']}/events",
+            json={"status": "picked_up"},
+        )
+
+    assert _confirm_round(platform, limit=2) == 3
+
+    for order_id in shipped:
+        store.wait_event("order.completed", lambda p, order_id=order_id: p["id"] == order_id)

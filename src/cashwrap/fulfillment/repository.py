@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, func, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cashwrap.core import sql
@@ -149,12 +149,15 @@ async def mark_items(
     )
 
 
-async def waiting_for_carrier(session: AsyncSession, *, limit: int) -> list[dict[str, Any]]:
-    """Ship-from-store requests booked and waiting for the carrier, every tenant, oldest first."""
-    rows = await session.execute(
-        select(REQUESTS.c.id, REQUESTS.c.tenant, REQUESTS.c.shipment_id)
-        .where(REQUESTS.c.status == "ready_for_handover", REQUESTS.c.kind == "ship")
-        .order_by(REQUESTS.c.updated_at)
-        .limit(limit)
+async def waiting_for_carrier(
+    session: AsyncSession, *, limit: int, after: tuple[Any, str] | None = None
+) -> list[dict[str, Any]]:
+    """Ship-from-store requests booked and waiting for the carrier, every tenant, oldest first:
+    a page of ``limit`` after ``after`` (the last page's ``(updated_at, id)``)."""
+    query = select(REQUESTS).where(
+        REQUESTS.c.status == "ready_for_handover", REQUESTS.c.kind == "ship"
     )
+    if after is not None:
+        query = query.where(tuple_(REQUESTS.c.updated_at, REQUESTS.c.id) > tuple_(*after))
+    rows = await session.execute(query.order_by(REQUESTS.c.updated_at, REQUESTS.c.id).limit(limit))
     return [dict(row) for row in rows.mappings()]

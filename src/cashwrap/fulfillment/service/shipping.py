@@ -55,6 +55,7 @@ from cashwrap.outbound.shipping import (
 logger = logging.getLogger("cashwrap.fulfillment")
 
 BOOKING_FAILED = "shipping_booking_failed"
+ORDER_CANCELLED = "order_cancelled"
 
 
 @dataclass(frozen=True)
@@ -338,41 +339,76 @@ async def hand_over(
 
 
 async def confirm_handovers(database: Database, http: OutboundHttp, *, limit: int = 100) -> int:
-    """Ask the carrier about every request waiting for it (all tenants, oldest first); complete
-    those it has picked up. Returns how many were completed.
+    """Ask the carrier about every request waiting for it (all tenants, oldest first, ``limit``
+    a page); complete those it has picked up, and give back the bookings of those whose order
+    was cancelled meanwhile. Returns how many were completed.
 
     Safe in several processes at once: completing is a guarded transition, so a request two
     processes confirm together completes once and the other gets (and ignores) a 409.
     """
-    async with database.transaction() as session:
-        waiting = await repository.waiting_for_carrier(session, limit=limit)
-        adapters: dict[str, Any] = {}
-        for row in waiting:
-            if row["tenant"] not in adapters:
-                adapters[row["tenant"]] = await config.shipping_adapter(session, row["tenant"])
     completed = 0
-    for row in waiting:
-        adapter = adapters.get(row["tenant"])
-        if adapter is None or not row["shipment_id"]:
-            continue
-        outcome = await ShippingProviderClient.from_endpoint(http, adapter).tracking(
-            row["shipment_id"]
+    after: tuple[Any, str] | None = None
+    while True:
+        async with database.transaction() as session:
+            waiting = await repository.waiting_for_carrier(session, limit=limit, after=after)
+            found = await records.load_each(session, waiting)
+            adapters: dict[str, Any] = {}
+            for row in waiting:
+                if row["tenant"] not in adapters:
+                    adapters[row["tenant"]] = await config.shipping_adapter(session, row["tenant"])
+        for row, record in zip(waiting, found, strict=True):
+            adapter = adapters.get(row["tenant"])
+            if adapter is None or not row["shipment_id"]:
+                continue
+            client = ShippingProviderClient.from_endpoint(http, adapter)
+            if not record.open_items():
+                await _give_back_booking(database, client, row)
+            elif await _confirm(database, client, row):
+                completed += 1
+        if len(waiting) < limit:
+            return completed
+        after = (waiting[-1]["updated_at"], waiting[-1]["id"])
+
+
+async def _confirm(database: Database, client: ShippingProviderClient, row: dict[str, Any]) -> bool:
+    """Complete the request if the carrier has its parcel."""
+    outcome = await client.tracking(row["shipment_id"])
+    if not isinstance(outcome, Tracked) or not outcome.shipment.handed_over:
+        return False
+    try:
+        async with database.transaction() as session:
+            record = await records.get(session, row["tenant"], row["id"], for_update=True)
+            if record.status != RequestStatus.READY_FOR_HANDOVER or not record.open_items():
+                return False
+            await work.complete(session, row["tenant"], record, None)
+        return True
+    except DomainError as error:
+        logger.info(
+            "handover not recorded",
+            extra={"fulfillment_request_id": row["id"], "error_code": error.error_code},
         )
-        if not isinstance(outcome, Tracked) or not outcome.shipment.handed_over:
-            continue
-        try:
-            async with database.transaction() as session:
-                record = await records.get(session, row["tenant"], row["id"], for_update=True)
-                if record.status != RequestStatus.READY_FOR_HANDOVER or not record.open_items():
-                    continue
-                await work.complete(session, row["tenant"], record, None)
-            completed += 1
-        except DomainError as error:
-            logger.info(
-                "handover not recorded",
-                extra={"fulfillment_request_id": row["id"], "error_code": error.error_code},
-            )
-    return completed
+        return False
+
+
+async def _give_back_booking(
+    database: Database, client: ShippingProviderClient, row: dict[str, Any]
+) -> None:
+    """The order of a booked request was cancelled (by the external OMS, or a cancellation):
+    nobody will ship the parcel, yet the carrier would bill its label. Cancel the booking and
+    close the request; a carrier that cannot be reached is asked again next round."""
+    outcome = await client.cancel(row["shipment_id"], reason="the order was cancelled")
+    if isinstance(outcome, Failed | Unknown):
+        return
+    if not isinstance(outcome, Cancelled):
+        # The carrier refuses (the parcel is already on its way): someone must act there.
+        logger.error(
+            "the booking of a cancelled order could not be cancelled with the carrier",
+            extra={"fulfillment_request_id": row["id"], "shipment_id": row["shipment_id"]},
+        )
+    async with database.transaction() as session:
+        record = await records.get(session, row["tenant"], row["id"], for_update=True)
+        if record.status == RequestStatus.READY_FOR_HANDOVER and not record.open_items():
+            await work.cancel_request(session, record, reason=ORDER_CANCELLED)
 
 
 async def run_confirmations(database: Database, http: OutboundHttp, every: float) -> None:

@@ -441,16 +441,27 @@ async def cancel_other_requests(
         if row["id"] == except_id or row["status"] not in OPEN_STATUSES:
             continue
         other = (await records.load(session, tenant, [row]))[0]
-        await move_request(session, other, RequestStatus.CANCELLED, failure_reason=reason)
-        ids = [item["item_id"] for item in other.items if item["status"] == ItemState.DISPATCHED]
-        await move_items(
-            session,
-            other,
-            ids,
-            ItemState.DISPATCHED,
-            {"status": str(ItemState.CANCELLED), "reason": reason},
-        )
-        await settle_reservation(session, tenant, row["reservation_id"], None, convert=False)
+        await cancel_request(session, other, reason=reason)
+
+
+async def cancel_request(session: AsyncSession, record: RequestRecord, *, reason: str) -> None:
+    """Close an open request whose order is cancelled: its units go back to the shelf."""
+    await move_request(session, record, RequestStatus.CANCELLED, failure_reason=reason)
+    ids = [item["item_id"] for item in record.items if item["status"] == ItemState.DISPATCHED]
+    await move_items(
+        session,
+        record,
+        ids,
+        ItemState.DISPATCHED,
+        {"status": str(ItemState.CANCELLED), "reason": reason},
+    )
+    await settle_reservation(
+        session,
+        str(record.request["tenant"]),
+        record.request["reservation_id"],
+        None,
+        convert=False,
+    )
 
 
 async def move_items(
