@@ -653,3 +653,42 @@ def test_a_hand_over_sent_twice_at_once_captures_once_and_answers_both(shop):
     events = names(shop.events(order_id))
     assert events.count("order.completed") == 1
     assert events.count("payment_account.amount_captured") == 1
+
+
+def test_an_item_cancelled_while_the_capture_runs_is_refunded_and_the_rest_handed_over(shop):
+    cart = shop.cart()
+    shop.add(cart["id"], "tee", quantity=2)
+    placed = shop.placed(cart["id"], [{"method": "credit_card", "token": "tok_visa"}])
+    order_id = placed["order_id"]
+    kept, dropped = (item["id"] for item in placed["items"])
+    shop.psp.dial("capture", kind="latency", delay_ms=1500, times=1)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        handing = pool.submit(shop.hand_over, order_id)
+        time.sleep(0.5)  # the capture is on its way to the provider
+        cancelled = shop.api.post(
+            f"/v0/orders/{order_id}/items/{dropped}/cancel",
+            params={"id_type": "internal"},
+            json={"reason": "One is enough"},
+        )
+        handed = handing.result()
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert handed.status_code == 200, handed.text
+    assert handed.json()["handed_over"] == [kept]
+    assert _money_at_the_provider(shop, order_id) == {
+        "captured": 39.98,
+        "refunded": 19.99,
+        "revoked": 0.0,
+        "capturable": 0.0,
+    }
+    order = shop.order(order_id)
+    assert [item["status_label"] for item in order["items"]] == ["Complete", "Cancelled"]
+    assert order["payment_status_label"] == "Partially Refunded"
+    again = shop.api.post(
+        f"/v0/orders/{order_id}/items/{dropped}/cancel",
+        params={"id_type": "internal"},
+        json={"reason": "again"},
+    )
+    assert again.status_code == 409
+    assert _money_at_the_provider(shop, order_id)["refunded"] == 19.99

@@ -209,3 +209,28 @@ def test_concurrent_orders_for_the_last_units_reserve_each_unit_once(store, plat
     ).json()
     assert len(insights["reservations"]) == 5
     assert insights["atp"] == 0
+
+
+def test_an_injected_order_holds_its_units_until_the_store_settles_it(store):
+    """The tenant's reservations expire after a minute; a store order's hold does not: the store
+    may take days to fulfil it, and a unit handed back meanwhile would be promised to the next
+    order (one of the two a mispick). Its fulfillment or cancellation settles it."""
+    assert (
+        store.api.patch("/inventory/config/reservations", json={"expires_in_min": 1}).status_code
+        == 204
+    )
+    body = store.injected(order_payload(products=("1000761",)))
+
+    def holds() -> list[dict[str, Any]]:
+        insights = store.api.get(
+            "/v0/stock/insights", params={"product_id": "1000761", "fulfillment_node_id": "US01"}
+        ).json()
+        return [r for r in insights["reservations"] if r["order_uuid"] == body["id"]]
+
+    [held] = holds()
+    assert held["expires_at"].startswith("9999-12-31")
+    cancelled_order = store.api.post(
+        f"/v0/orders/{body['id']}/cancel", params={"id_type": "internal"}, json={"reason": "x"}
+    )
+    assert cancelled_order.status_code == 200, cancelled_order.text
+    assert holds() == []

@@ -131,7 +131,6 @@ class _Context:
     fulfillment: FulfillmentConfiguration | None
     plans: list[_Plan]
     cache: _Cache
-    reservation_minutes: int
     adapter: Any = None
 
     @property
@@ -238,7 +237,6 @@ def _destination(request: InjectedOrderRequest) -> InjectedOrderAddress | None:
 class _Settings:
     injection: OrderInjectionConfig
     fulfillment: FulfillmentConfiguration | None
-    reservation_minutes: int
 
 
 _STORES: Recent[tuple[int, str, str], str] = Recent()
@@ -262,9 +260,6 @@ class _Cache:
             return _Settings(
                 injection=await config.order_injection(session, self.tenant),
                 fulfillment=await config.fulfillment_config(session, self.tenant),
-                reservation_minutes=int(
-                    (await locations.get_config(session, self.tenant))["expires_in_min"]
-                ),
             )
 
         return await kept.reused(session, ("injection", self.tenant), self.max_age, read)
@@ -334,7 +329,7 @@ async def _context(session: AsyncSession, cache: _Cache, checked: CheckedOrder) 
         if plan.kind == Kind.SHIP and destination is not None and plan.candidates:
             plan.ask_offers = True
             adapter_needed = True
-    context = _Context(injection, fulfillment, plans, cache, settings.reservation_minutes)
+    context = _Context(injection, fulfillment, plans, cache)
     if adapter_needed:
         context.adapter = await config.shipping_adapter(session, cache.tenant)
         if context.adapter is None:
@@ -535,7 +530,7 @@ class _Write:
                     )
                 )
                 continue
-            route = await self._reserve(session, plan, known, stores, context.reservation_minutes)
+            route = await self._reserve(session, plan, known, stores)
             if route is not None:
                 routed[plan.spec.index] = route
             elif plan.spec.routing == rules.PREROUTED:
@@ -568,7 +563,6 @@ class _Write:
         plan: _Plan,
         nodes: Sequence[str],
         stores: dict[str, str | None],
-        minutes: int,
     ) -> _Routed | None:
         units = [
             locations.ReservedUnit(
@@ -585,7 +579,6 @@ class _Write:
                     order_id=self.order_id,
                     location_id=node,
                     items=units,
-                    expires_in_min=minutes,
                 )
             except Conflict as error:
                 if error.error_code != INSUFFICIENT_STOCK:

@@ -23,7 +23,7 @@ import secrets
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
@@ -52,6 +52,8 @@ from cashwrap.locations.states import (
 )
 
 DEFAULT_EXPIRES_IN_MIN = 1440
+UNTIL_SETTLED = datetime(9999, 12, 31, tzinfo=UTC)
+"""The expiry of an order's soft allocation: none, in a column every stock check compares."""
 _DISPLAY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 _SORTS: dict[str, Any] = {
     "created_at|asc": Reservation.created_at.asc(),
@@ -246,7 +248,6 @@ async def hold_for_new_order(
     order_id: str,
     location_id: str,
     items: Sequence[ReservedUnit],
-    expires_in_min: int,
 ) -> str:
     """The soft allocation of an order **being created in the caller's transaction**: the
     rules of :func:`reserve_for_order` (every unit must be there, the stock rows are locked
@@ -257,6 +258,10 @@ async def hold_for_new_order(
     reservation yet; its key ``order:<order id>:<location>`` is still unique, so calling
     :func:`reserve_for_order` later for the same order and location finds this one) and the
     location lookup (the caller has checked that the location exists).
+
+    It does not expire (:data:`UNTIL_SETTLED`): the store may take days to fulfil the order,
+    and units handed back by an expiry meanwhile would be promised to the next order — one of
+    the two a mispick. The order's fulfillment or cancellation settles it.
     """
     if not items:
         raise InvalidInput("a reservation needs at least one item", code="invalid_request")
@@ -274,7 +279,7 @@ async def hold_for_new_order(
             code="insufficient_stock",
             extra={"location_id": location_id, "products": short},
         )
-    expires_at = moment + timedelta(minutes=expires_in_min)
+    expires_at = UNTIL_SETTLED
     reservation_id = new_id()
     await repository.insert_reservations(
         session,
