@@ -240,3 +240,31 @@ def test_a_refund_whose_outcome_is_unknown_is_resumed_by_cancelling_again(shop):
     assert shop.order(placed["order_id"])["payment_status_label"] == "Refunded"
     refunds = shop.psp.calls("refund")
     assert len({call["idempotency_key"] for call in refunds}) == 1
+
+
+def test_cancelling_the_shipped_item_of_a_mixed_cart_gives_the_shipping_back(shop):
+    """The taken tees went home with the customer; the boot will not ship: its price and the
+    shipping go back, though the order still has (handed-over) items."""
+    cart = shop.cart()
+    shop.add(cart["id"], "boot", fulfillment="SHIPPING")
+    shop.add(cart["id"], "tee", fulfillment="IN_STORE_HANDOVER", quantity=2)
+    shop.ship_to(cart["id"])
+    placed = shop.placed(cart["id"], CARD, hand_over=True)
+    order_id = placed["order_id"]
+    [boot] = [item["id"] for item in placed["items"] if item["product_id"] == "boot"]
+
+    cancelled = shop.api.post(
+        f"/v0/orders/{order_id}/items/{boot}/cancel",
+        params={"id_type": "internal"},
+        json={"reason": "Out of stock at the warehouse"},
+    )
+
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["payment_release"]["refunded"] == 124.95  # 120 + 4.95 shipping
+    order = shop.order(order_id)
+    assert order["payment_status_label"] == "Partially Refunded"
+    assert sorted(item["status_label"] for item in order["items"]) == [
+        "Cancelled",
+        "Complete",
+        "Complete",
+    ]

@@ -13,9 +13,9 @@ Cancelling (the whole order, or one item) first cancels the items and records
 money to give back), then releases the money (no transaction: the payment provider is asked),
 then records the release and the order's payment status (one transaction; a refund records
 ``payment_account.amount_refunded``). The money released is what the cancelled items cost
-(and the shipping, once nothing of the order is left): what is only authorized is revoked,
-what a card or gift card captured is refunded, and captured cash stays captured — NewStore
-shows cancelled cash items as Captured and their refund is manual (``unreleased``).
+(and the shipping, with the cancellation that leaves nothing to ship): what is only authorized
+is revoked, what a card or gift card captured is refunded, and captured cash stays captured —
+NewStore shows cancelled cash items as Captured and their refund is manual (``unreleased``).
 
 If the provider's answer is unknown, the items stay cancelled and the release stays pending;
 cancelling the order again resumes it with the same provider keys.
@@ -251,24 +251,35 @@ async def give_back(
 
 
 def _amount(record: service.OrderRecord, cancelled: set[str]) -> int:
-    """What the cancelled items cost; the shipping too once every item is cancelled."""
+    """What the cancelled items cost, with their tax when prices exclude it; and the shipping
+    with the cancellation that leaves nothing to ship."""
+    tax_excluded = record.order["price_method"] == "tax_excluded"
     amount: int = sum(
-        item["price"] - item["order_discount"] for item in record.items if item["id"] in cancelled
-    )
-    left = [
-        item
+        item["price"] - item["order_discount"] + (item["tax"] if tax_excluded else 0)
         for item in record.items
-        if item["id"] not in cancelled and item["status"] != ItemStatus.CANCELLED
-    ]
-    if not left:
+        if item["id"] in cancelled
+    )
+    if _leaves_nothing_to_ship(record, cancelled):
         amount += record.order["shipping_total"]
-        if record.order["price_method"] == "tax_excluded":
-            amount += record.order["shipping_tax"] + sum(
-                item["tax"] for item in record.items if item["id"] in cancelled
-            )
-    elif record.order["price_method"] == "tax_excluded":
-        amount += sum(item["tax"] for item in record.items if item["id"] in cancelled)
+        if tax_excluded:
+            amount += record.order["shipping_tax"]
     return amount
+
+
+def _leaves_nothing_to_ship(record: service.OrderRecord, cancelled: set[str]) -> bool:
+    """Items taken in the store use no shipping: a mixed cart's last shipped item cancelled
+    gives the shipping back though its taken items were handed over. An item shipped (or
+    returned after it was) used it."""
+
+    def remains(item: dict[str, Any]) -> bool:
+        return item["id"] not in cancelled and item["status"] != ItemStatus.CANCELLED
+
+    shipped = [item for item in record.items if item["fulfilled_by"] != FulfilledBy.CUSTOMER]
+    if not shipped:
+        return not any(remains(item) for item in record.items)
+    return any(item["id"] in cancelled for item in shipped) and not any(
+        remains(item) for item in shipped
+    )
 
 
 async def _reserve(
