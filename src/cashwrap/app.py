@@ -48,6 +48,7 @@ def create_app(
             settings.database_url,
             pool_size=settings.database_pool_size,
             pool_timeout=settings.database_pool_timeout_seconds,
+            statement_timeout=settings.database_statement_timeout_seconds or None,
         )
         app.state.settings = settings
         app.state.database = database

@@ -26,6 +26,13 @@ class Settings(BaseSettings):
         description="How long a request waits for the database (a free connection; SQLite's "
         "write lock) before 503 database_busy.",
     )
+    database_statement_timeout_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How long a statement waits for PostgreSQL's answer before its connection is "
+        "dropped and the request answered 503 database_unavailable (a network gone silent); "
+        "0: forever.",
+    )
     secret_key: str | None = Field(
         default=None,
         description="Signs access tokens. Unset: a key is generated once and kept in the database.",

@@ -21,6 +21,7 @@ from cashwrap.core.uow import Database
 from cashwrap.injection.repository import INJECTIONS
 from cashwrap.tenants import service as tenants
 from tests.support import databases
+from tests.support.silent_network import SilentNetwork
 
 _INSERT = sql.Statement(insert(INJECTIONS))
 _BY_KEY = sql.Statement(
@@ -449,3 +450,52 @@ def test_a_deadlock_is_database_busy_and_the_survivor_commits(database_url: str)
             assert refused[0].headers == {"Retry-After": "1"}
 
     run(database_url, work)
+
+
+@pytest.mark.skipif(not databases.kind().startswith("postgres"), reason="a network to lose")
+@pytest.mark.parametrize("silent_at", ["driver", "orm", "commit"])
+def test_a_statement_without_an_answer_is_database_unavailable_after_the_timeout(
+    database_url: str, silent_at: str
+) -> None:
+    """The network goes silent (no reset): the statement waiting — on the driver (core.sql),
+    through SQLAlchemy, or the commit — gives up after the statement timeout, its connection
+    is dropped, and once the network speaks again the pool serves fresh ones."""
+
+    async def work(network: SilentNetwork) -> None:
+        database = Database(network.url, pool_size=2, pool_timeout=2.0, statement_timeout=1.0)
+        try:
+            async with database.transaction() as session:
+                tenant = (await tenants.create_tenant(session, f"t-{uuid.uuid4().hex[:8]}")).tenant
+
+            async def silenced() -> None:
+                async with database.transaction() as session:
+                    await sql.fetch(session, _BACKEND)
+                    if silent_at != "commit":
+                        network.go_silent()
+                    if silent_at == "driver":
+                        await sql.fetch(session, _BY_KEY, {"tenant": tenant, "external_id": "x"})
+                    elif silent_at == "orm":
+                        await session.execute(select(literal(1)))
+                    else:
+                        await sql.insert_later(session, _INSERT, [record(tenant, "silent")])
+                        network.go_silent()
+
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(DatabaseUnavailable) as raised:
+                await silenced()
+            assert raised.value.error_code == "database_unavailable"
+            assert asyncio.get_running_loop().time() - started < 4
+            network.speak_again()
+            for number in range(3):
+                async with database.transaction() as session:
+                    await sql.execute(session, _INSERT, [record(tenant, f"after{number}")])
+            assert await stored(database, tenant) in (
+                ["after0", "after1", "after2"],
+                ["after0", "after1", "after2", "silent"],  # the commit may have gone through
+            )
+        finally:
+            network.speak_again()
+            await database.dispose()
+
+    with SilentNetwork(database_url) as network:
+        asyncio.run(work(network))

@@ -16,10 +16,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.conftest import Platform, platform_of_its_own
+from cashwrap.app import create_app
+from tests.conftest import Platform, platform_of_its_own, platform_settings
 from tests.events.sink import Sink
 from tests.injection.test_fulfill_order import assert_problem
 from tests.support import databases
+from tests.support.servers import ServerThread
+from tests.support.silent_network import SilentNetwork
 from tests.support.stores import StoreTenant, order_payload, prepare
 
 pytestmark = pytest.mark.skipif(
@@ -117,3 +120,46 @@ def test_a_connection_lost_while_the_order_is_written_is_503_and_the_retry_creat
     assert outage_store.injected(payload) == created
     assert outage_store.order(created["id"])["id"] == payload["external_id"]
     outage_store.wait_event("order.created", lambda body: body["id"] == created["id"])
+
+
+@pytest.fixture
+def silent_platform(tmp_path: Path) -> Iterator[tuple[Platform, SilentNetwork]]:
+    """A platform reaching its database through a network that can go silent; statements
+    wait 1 s for an answer."""
+    with databases.fresh_database(tmp_path, "silent") as url, SilentNetwork(url) as network:
+        settings = platform_settings(network.url, database_statement_timeout_seconds=1.0)
+        server = ServerThread(create_app(settings), name="platform-silent").start()
+        try:
+            yield Platform(server=server, settings=settings), network
+        finally:
+            network.speak_again()
+            server.stop()
+
+
+def test_a_network_gone_silent_is_503_within_the_statement_timeout_and_heals_by_itself(
+    silent_platform, tmp_path, oms_sink
+):
+    """No reset reaches the platform (a fail-over, a partition): without a limit the request,
+    and its connection, would wait for hours. It is answered 503 within the statement timeout
+    (and the connect timeout, for the connections it then tries), and once the network speaks
+    again the same request succeeds, once, without a restart."""
+    platform, network = silent_platform
+    credentials = platform.create_tenant()
+    with platform.client(credentials) as api:
+        store = prepare(api, credentials.tenant, tmp_path, oms_sink)
+        for _ in range(3):
+            store.injected(order_payload())  # the pool holds connections
+        payload = order_payload()
+        network.go_silent()
+        try:
+            started = time.monotonic()
+            refused = store.inject(payload)
+            waited = time.monotonic() - started
+            assert_problem(refused, "database_unavailable", status=503)
+            assert refused.headers["Retry-After"] == "1"
+            assert waited < platform.settings.database_pool_timeout_seconds + 5
+        finally:
+            network.speak_again()
+        created = store.injected(payload)
+        assert store.injected(payload) == created
+        store.wait_event("order.created", lambda body: body["id"] == created["id"])

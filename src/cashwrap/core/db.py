@@ -57,10 +57,22 @@ _JSON = {"json_serializer": _json_text, "json_deserializer": _json_value}
 
 
 def create_engine(
-    url: str, *, pool_size: int = 10, pool_timeout: float = 10.0, echo: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout: float = 10.0,
+    statement_timeout: float | None = None,
+    echo: bool = False,
 ) -> AsyncEngine:
     """``pool_timeout``: how long a unit of work waits for the database — a free connection,
-    and on SQLite the write lock — before ``DatabaseUnavailable.busy()`` (503, retry)."""
+    and on SQLite the write lock — before ``DatabaseUnavailable.busy()`` (503, retry).
+
+    ``statement_timeout`` (PostgreSQL): how long a statement waits for the server's answer.
+    A network that goes silent (a fail-over, a partition: no reset reaches the platform)
+    otherwise holds the request, and its pooled connection, for as long as the kernel keeps the
+    socket — hours. Past it the connection is dropped (:func:`silent`) and the request is a
+    503 ``database_unavailable``. None: no limit (migrations, whose statements may be long).
+    """
     if is_sqlite(url):
         engine = create_async_engine(
             url,
@@ -78,6 +90,8 @@ def create_engine(
             max_overflow=pool_size,
             pool_timeout=pool_timeout,
             pool_pre_ping=False,
+            # A connection that cannot be made within the wait a request accepts is unreachable.
+            connect_args={"timeout": pool_timeout, "command_timeout": statement_timeout},
             **_JSON,
         )
         _drop_closed_connections(engine)
@@ -98,6 +112,9 @@ def _unavailable_when_unreachable(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "handle_error")
     def _lost(context: ExceptionContext) -> None:
+        if isinstance(context.original_exception, TimeoutError) and context.connection:
+            context.is_disconnect = True  # SQLAlchemy invalidates the connection after this
+            raise silent(context.connection.connection.driver_connection)
         retry = retry_answer(context.original_exception)
         if retry is not None:
             raise retry from context.original_exception
@@ -105,6 +122,13 @@ def _unavailable_when_unreachable(engine: AsyncEngine) -> None:
         if context.is_disconnect:
             lost = DatabaseUnavailable(DatabaseUnavailable.LOST)
             raise lost from context.original_exception
+
+
+def silent(driver: Any) -> DatabaseUnavailable:
+    """A statement got no answer within the statement timeout: the connection is closed at once
+    (its rollback would wait as long again), and the pool replaces it."""
+    driver.terminate()
+    return DatabaseUnavailable(DatabaseUnavailable.SILENT)
 
 
 def is_busy(error: BaseException) -> bool:

@@ -113,6 +113,7 @@ class DatabaseUnavailable(DomainError):
 
     UNREACHABLE: ClassVar[str] = "cannot be reached"
     LOST: ClassVar[str] = "closed the connection during the request"
+    SILENT: ClassVar[str] = "stopped answering during the request"
 
     def __init__(self, what: str, *, code: str | None = None) -> None:
         # The driver's error (its text may name hosts) is the cause, for the log.

@@ -51,7 +51,7 @@ from sqlalchemy.sql.dml import Insert, UpdateBase
 from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import await_only
 
-from cashwrap.core.db import retry_answer
+from cashwrap.core.db import retry_answer, silent
 from cashwrap.core.errors import DatabaseUnavailable
 
 _DRIVER = "cashwrap.core.sql.driver"
@@ -524,6 +524,8 @@ def _failure(
     refusals: Mapping[str, Exception],
 ) -> Exception | None:
     """What a statement's ``error`` is raised as (None: as it is)."""
+    if isinstance(error, TimeoutError) and isinstance(driver, asyncpg.Connection):
+        return silent(driver)
     if _closed(driver):
         return DatabaseUnavailable(DatabaseUnavailable.LOST)
     retry = retry_answer(error)
@@ -572,9 +574,10 @@ async def _driver(session: AsyncSession) -> tuple[Any, Dialect, _Later]:
         try:
             await adapted._start_transaction()
         except Exception as error:
-            if _closed(raw.driver_connection):
-                raise DatabaseUnavailable(DatabaseUnavailable.LOST) from error
-            raise
+            failure = _failure(raw.driver_connection, error, "BEGIN", [], None, _NONE)
+            if failure is None:
+                raise
+            raise failure from error
     later = _later_on(sync_connection)
     current = sync_session.get_nested_transaction() or sync_session.get_transaction()
     found = (current, raw.driver_connection, connection.dialect, later)

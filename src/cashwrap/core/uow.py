@@ -22,10 +22,17 @@ from cashwrap.core.errors import DatabaseUnavailable
 class Database:
     """The engine and the session factory of one database, shared by a process."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, pool_timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        pool_timeout: float = 10.0,
+        statement_timeout: float | None = None,
+    ) -> None:
         self.url = url
         self.engine: AsyncEngine = create_engine(
-            url, pool_size=pool_size, pool_timeout=pool_timeout
+            url, pool_size=pool_size, pool_timeout=pool_timeout, statement_timeout=statement_timeout
         )
         self.sessions: async_sessionmaker[AsyncSession] = create_sessionmaker(self.engine)
 
