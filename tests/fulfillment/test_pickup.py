@@ -107,3 +107,21 @@ def test_two_associates_starting_at_once_one_wins(store):
     with ThreadPoolExecutor(max_workers=2) as pool:
         codes = sorted(pool.map(start, ["assoc-1", "assoc-2"]))
     assert codes == [200, 409]
+
+
+def test_the_pickup_label_of_a_cancelled_order_is_void(store):
+    body, request = routed_order(store, service_level="Pickup")
+    for action in ("start", "pick", "pack", "ready_for_pickup"):
+        request = step(store, request, action)
+    label = store.store_path(request["store_id"], request["id"], "documents/pickup_label")
+    assert store.api.get(label).status_code == 200
+
+    cancelled = store.api.post(
+        f"/v0/orders/{body['id']}/cancel", params={"id_type": "internal"}, json={"reason": "x"}
+    )
+
+    assert cancelled.status_code == 200, cancelled.text
+    refused = store.api.get(label)
+    assert refused.status_code == 409
+    assert refused.json()["error_code"] == "order_cancelled"
+    assert document_text(store, request, "packing_slip")  # the slip still says what was packed

@@ -244,6 +244,11 @@ def test_a_booked_order_cancelled_by_the_oms_gets_its_booking_cancelled(platform
     assert released["path"] == f"/shipments/{shipment_id}/cancel"
     view = store.api.get(store.store_path(request["store_id"], request["id"])).json()
     assert view["status"] == "cancelled"
+    label = store.api.get(
+        store.store_path(request["store_id"], request["id"], "documents/shipping_label")
+    )
+    assert label.status_code == 409
+    assert label.json()["error_code"] == "order_cancelled"
     [listed] = store.requests_of(body["id"])
     assert [item["status"] for item in listed["items"]] == ["cancelled"]
 

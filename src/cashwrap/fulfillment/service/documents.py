@@ -9,7 +9,7 @@ from cashwrap.core import clock
 from cashwrap.core.errors import Conflict, NotFound
 from cashwrap.fulfillment.documents import render
 from cashwrap.fulfillment.service import records
-from cashwrap.fulfillment.states import Kind
+from cashwrap.fulfillment.states import OPEN_STATUSES, Kind, RequestStatus
 from cashwrap.locations import service as locations
 
 DOCUMENTS = tuple(render.RENDERERS)
@@ -25,6 +25,15 @@ def available(kind: str, tracking_code: str | None, pickup_code: str | None) -> 
     return names
 
 
+LABELS = frozenset({"shipping_label", "pickup_label"})
+
+
+def _order_cancelled(record: records.RequestRecord) -> bool:
+    if record.status in (RequestStatus.CANCELLED, RequestStatus.FAILED):
+        return True
+    return record.status in OPEN_STATUSES and not record.open_items()
+
+
 async def document(
     session: AsyncSession, tenant: str, store_id: str, request_id: str, name: str
 ) -> bytes:
@@ -32,7 +41,7 @@ async def document(
 
     404 ``document_not_found`` for another name; 409 ``document_not_available`` for a label the
     request does not have yet (a shipping label before booking, a pickup label before the
-    request is ready for pickup)."""
+    request is ready for pickup), ``order_cancelled`` for a label of a cancelled order."""
     if name not in render.RENDERERS:
         raise NotFound(
             f"there is no document {name!r}; documents: {', '.join(DOCUMENTS)}",
@@ -44,6 +53,12 @@ async def document(
         raise Conflict(
             f"fulfillment request {request_id} has no {name.replace('_', ' ')} yet",
             code="document_not_available",
+        )
+    if name in LABELS and _order_cancelled(record):
+        # A label would send a parcel nobody may ship (its booking is cancelled, or will be).
+        raise Conflict(
+            f"order {request['external_order_id']} was cancelled; its labels are void",
+            code="order_cancelled",
         )
     names: dict[str, str | None] = {}
     for item in record.items:
