@@ -308,3 +308,22 @@ def test_an_endless_aisle_item_the_oms_delivered_can_be_returned(platform, tenan
     assert response.json()["total_refund_amount"] == 50.0
     original = api.get(f"/v0/orders/{order.id}", params={"id_type": "internal"}).json()
     assert [i["status"] for i in original["items"]] == ["complete", "returned"]
+
+
+def test_handing_over_a_returned_order_again_answers_it_as_it_is(platform, tenant, api, paying):
+    """Returned is not cancelled: the hand-over (repeated by the Associate App) says what the
+    order is, not that it was cancelled."""
+    order = place_paid(platform, two_dresses(tenant.tenant, "CW-6"), [("cash", 17600, None)])
+    returned = api.post(
+        f"/v0/d/orders/{order.id}/returns",
+        json={
+            "items": [{"item_id": item_id} for item_id in order.item_ids],
+            "returned_from": STORE,
+        },
+    )
+    assert returned.status_code == 201, returned.text
+
+    again = api.post(f"/v0/orders/{order.id}/handover", params={"id_type": "internal"})
+
+    assert again.status_code == 200, again.text
+    assert again.json()["handed_over"] == []

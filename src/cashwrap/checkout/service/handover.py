@@ -64,7 +64,7 @@ async def hand_over(
                 code="nothing_to_hand_over",
             )
         waiting = [item["id"] for item in taken if item["status"] in _OPEN]
-        if not waiting and not any(item["status"] == ItemStatus.COMPLETE for item in taken):
+        if not waiting and all(item["status"] == ItemStatus.CANCELLED for item in taken):
             raise _cancelled(record)
         account = await payments.account_state(session, tenant, order_id)
         ships = any(item["fulfilled_by"] != FulfilledBy.CUSTOMER for item in record.items)
@@ -108,10 +108,11 @@ async def hand_over(
         cancelled = [item_id for item_id in waiting if now[item_id] == ItemStatus.CANCELLED]
         # The seed's order: order.completed, then payment_account.amount_captured.
         if refusal is None and handed:
+            now_handed = set(handed)
             after = await orders.complete_items(session, tenant, order_id, handed)
             store = taken[0]["fulfillment_location_id"]
             if store:
-                products = [item["product_id"] for item in taken if item["id"] in set(handed)]
+                products = [item["product_id"] for item in taken if item["id"] in now_handed]
                 await take_from_store(session, tenant, store, products)
         if executed is not None:
             result = await payments.record(session, executed)
