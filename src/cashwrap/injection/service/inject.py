@@ -443,6 +443,9 @@ class _Write:
                 "under a new order number",
                 code=TOO_MANY_ITEMS,
             )
+        # Read before the record is queued: a read would send it ahead of the stock rows' locks,
+        # and orders for one external_id taking the two in different orders deadlocked.
+        stores = await self._stores(session, context)
         await repository.claim(
             session,
             {
@@ -470,7 +473,7 @@ class _Write:
         elif hold:
             held = {plan.spec.index for plan in context.plans if not plan.done}
         else:
-            cancel = await self._route(session, context, routed, held)
+            cancel = await self._route(session, context, stores, routed, held)
         store_node = await self._store_node(session, context)
         # The order's events (order.created, fulfillment_request.assigned, order.cancelled)
         # are written together: one INSERT per table.
@@ -488,16 +491,26 @@ class _Write:
                 await fulfillment.assign(session, self.tenant, self._requests(context, routed))
         return _Outcome(self.body, problem)
 
+    async def _stores(self, session: AsyncSession, context: _Context) -> dict[str, str | None]:
+        """The store of each location the shipments may go to (None: unknown)."""
+        stores: dict[str, str | None] = {}
+        for plan in context.plans:
+            if not plan.done and plan.conflict is None:
+                for node in plan.candidates:
+                    if node not in stores:
+                        stores[node] = await context.cache.store_of(session, node)
+        return stores
+
     async def _route(
         self,
         session: AsyncSession,
         context: _Context,
+        stores: dict[str, str | None],
         routed: dict[int, _Routed],
         held: set[int],
     ) -> tuple[str, str] | None:
         """Pick a location and reserve there, shipment by shipment; the conflict that cancels
         the order, if any (others put their shipment on hold)."""
-        stores: dict[str, str | None] = {}
         conflicts: list[tuple[_Plan, str, str]] = []
         for plan in context.plans:
             if plan.done:
@@ -505,12 +518,7 @@ class _Write:
             if plan.conflict is not None:
                 conflicts.append((plan, plan.conflict, plan.conflict_message))
                 continue
-            known = []
-            for node in plan.candidates:
-                if node not in stores:
-                    stores[node] = await context.cache.store_of(session, node)
-                if stores[node] is not None:
-                    known.append(node)
+            known = [node for node in plan.candidates if stores[node] is not None]
             if not plan.candidates:
                 conflicts.append(
                     (
