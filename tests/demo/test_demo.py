@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 CASHWRAP = str(Path(sys.executable).parent / "cashwrap")
+READY = "Ctrl-C stops everything."
 pytestmark = pytest.mark.slow
 
 
@@ -43,7 +44,9 @@ class Demo:
 
     def start(self, timeout: float = 180.0) -> dict[str, Any]:
         credentials = self.folder / "var" / "demo" / "credentials.json"
-        ready_before = self.text().count("is ready")
+        # The summary's last line: "is ready" comes first, and the lines after it may still be
+        # on their way to the file when it is read.
+        ready_before = self.text().count(READY)
         platform, oms, psp, carrier = (str(port) for port in self.ports)
         with self.output.open("ab") as output:
             self.process = subprocess.Popen(
@@ -64,7 +67,7 @@ class Demo:
                 stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + timeout
-        while self.text().count("is ready") == ready_before:
+        while self.text().count(READY) == ready_before:
             assert self.process.poll() is None, self.text()
             assert time.monotonic() < deadline, self.text()
             time.sleep(0.5)
