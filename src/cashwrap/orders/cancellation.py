@@ -137,7 +137,7 @@ async def cancel_order(
     ``order_not_cancelable`` when nothing is left to cancel."""
     async with database.transaction() as session:
         record = await locked(session, tenant, reference, id_type)
-        key = f"{record.id}:cancel"
+        key = _order_key(record.id)
         status = status_of(record)
         operation: payments.Operation | None
         chosen: payments.Providers | None
@@ -200,7 +200,7 @@ async def cancel_item(
         after = await service.cancel_items(session, tenant, record.id, [item_id], reason=reason)
         await locations.release_for_order(session, tenant, record.id, [item_id])
         operation, chosen = await _reserve(
-            session, http, tenant, record.id, f"{record.id}:cancel:{item_id}", amount, reason
+            session, http, tenant, record.id, _item_key(record.id, item_id), amount, reason
         )
         status = status_of(after)
     release = await _release(database, tenant, record.id, operation, chosen)
@@ -229,7 +229,7 @@ async def give_back(
         for item in record.items:
             if item["id"] in item_ids and item["status"] == ItemStatus.CANCELLED:
                 with_order = cancelled_at is not None and item["cancelled_at"] == cancelled_at
-                key = f"{order_id}:cancel" if with_order else f"{order_id}:cancel:{item['id']}"
+                key = _order_key(order_id) if with_order else _item_key(order_id, item["id"])
                 by_key.setdefault(key, set()).add(item["id"])
         for key, ids in by_key.items():
             operation = await payments.find(session, tenant, key)
@@ -248,6 +248,16 @@ async def give_back(
         if release is not None:
             releases.append(release)
     return releases
+
+
+def _order_key(order_id: str) -> str:
+    """The provider key of the release a whole order's cancellation makes."""
+    return f"{order_id}:cancel"
+
+
+def _item_key(order_id: str, item_id: str) -> str:
+    """The provider key of the release one item's cancellation makes."""
+    return f"{order_id}:cancel:{item_id}"
 
 
 def _amount(record: service.OrderRecord, cancelled: set[str]) -> int:

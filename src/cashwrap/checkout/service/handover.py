@@ -27,6 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cashwrap.checkout.schemas import HandoverResponse
 from cashwrap.checkout.service.placing import take_from_store
 from cashwrap.core.errors import Conflict
@@ -71,11 +73,10 @@ async def hand_over(
         key = f"{order_id}:handover"
         # A hand-over sent twice finds the first one's capture in flight: it waits for the same
         # answer (the provider's key is the same) instead of handing the items over unpaid.
-        in_flight = await payments.find(session, tenant, key)
         capture_due = (
             account is not None
             and not ships
-            and (account.capturable > 0 or (in_flight is not None and not in_flight.finished))
+            and (account.capturable > 0 or await _in_flight(session, tenant, key))
         )
         if not waiting and not capture_due:
             return _response(record, [])
@@ -131,6 +132,12 @@ async def hand_over(
     if refusal is not None:
         raise payments.not_taken(refusal)
     return _response(after, handed)
+
+
+async def _in_flight(session: AsyncSession, tenant: str, key: str) -> bool:
+    """A capture under ``key`` is still waiting for the provider's answer."""
+    operation = await payments.find(session, tenant, key)
+    return operation is not None and not operation.finished
 
 
 def _cancelled(
