@@ -5,12 +5,33 @@ from __future__ import annotations
 
 import io
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from pypdf import PdfReader
 
 from cashwrap.fulfillment.documents import barcode
+from tests.conftest import Platform, platform_of_its_own
 from tests.fulfillment.flows import act, document_text, routed_order, step
+from tests.support.stores import StoreTenant, prepare
+
+
+@pytest.fixture(scope="module")
+def quiet_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """A platform that never asks the carrier by itself: the tests below run the confirmation
+    round and count what it completed, which a background round would take from them."""
+    with platform_of_its_own(
+        tmp_path_factory.mktemp("quiet"), "quiet", fulfillment_handover_poll_seconds=0
+    ) as platform:
+        yield platform
+
+
+@pytest.fixture
+def quiet_store(quiet_platform, tmp_path, oms_sink, carrier) -> Iterator[StoreTenant]:
+    tenant = quiet_platform.create_tenant()
+    with quiet_platform.client(tenant) as api:
+        yield prepare(api, tenant.tenant, tmp_path, oms_sink, carrier=carrier)
 
 
 def packed(store, **options):
@@ -151,9 +172,8 @@ def test_the_carrier_unreachable_changes_nothing(store, carrier):
     carrier.admin("DELETE", "/faults")
 
 
-def test_carrier_pickup_is_confirmed_without_the_associate(platform, store, carrier):
-    from cashwrap.fulfillment import service
-
+def test_carrier_pickup_is_confirmed_without_the_associate(quiet_platform, quiet_store, carrier):
+    platform, store = quiet_platform, quiet_store
     body, request = packed(store)
     request = step(store, request, "ship")
     [booking] = carrier.calls("book_shipment")
@@ -162,11 +182,7 @@ def test_carrier_pickup_is_confirmed_without_the_associate(platform, store, carr
         f"/shipments/{booking['response']['shipment_id']}/events",
         json={"status": "picked_up"},
     )
-    app = platform.server.app
-    completed = platform.server.call(
-        lambda: service.confirm_handovers(app.state.database, app.state.outbound_http)
-    )
-    assert completed >= 1
+    assert _confirm_round(platform) == 1
     store.wait_event("order.completed", lambda p: p["id"] == body["id"])
     deadline = time.monotonic() + 5
     while (
@@ -223,10 +239,13 @@ def _confirm_round(platform, **options):
     )
 
 
-def test_a_booked_order_cancelled_by_the_oms_gets_its_booking_cancelled(platform, store, carrier):
+def test_a_booked_order_cancelled_by_the_oms_gets_its_booking_cancelled(
+    quiet_platform, quiet_store, carrier
+):
     """The label is booked, then the OMS cancels the order: the next confirmation round cancels
     the booking with the carrier (nobody will ship it, the carrier would bill it) and closes the
     request, which is then asked about no more."""
+    platform, store = quiet_platform, quiet_store
     body, request = packed(store)
     request = step(store, request, "ship")
     [booked] = carrier.calls("book_shipment")
@@ -261,8 +280,9 @@ def test_a_booked_order_cancelled_by_the_oms_gets_its_booking_cancelled(platform
 
 
 def test_every_parcel_waiting_for_the_carrier_is_asked_about_page_after_page(
-    platform, store, carrier
+    quiet_platform, quiet_store, carrier
 ):
+    platform, store = quiet_platform, quiet_store
     shipped = []
     for _ in range(3):
         body, request = packed(store)
