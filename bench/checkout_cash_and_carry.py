@@ -354,6 +354,7 @@ def platform_process(
         "CASHWRAP_DATABASE_URL": url,
         "CASHWRAP_LOG_LEVEL": "WARNING",
         "CASHWRAP_DATABASE_POOL_SIZE": "20",
+        "CASHWRAP_IMPORT_ALLOW_LOCAL_FILES": "true",
     }
     process = subprocess.Popen(
         [

@@ -197,6 +197,7 @@ def platform_process(url: str) -> Iterator[tuple[str, int]]:
         CASHWRAP_DISPATCHER_ENABLED="false",
         CASHWRAP_LOG_LEVEL="WARNING",
         CASHWRAP_IMPORT_BATCH_SIZE=str(BATCH),
+        CASHWRAP_IMPORT_ALLOW_LOCAL_FILES="true",
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "cashwrap", "serve", "--port", str(port)],

@@ -627,6 +627,7 @@ def platform_process(
         CASHWRAP_LOG_LEVEL="WARNING",
         CASHWRAP_INJECTION_RATE_LIMIT_PER_SECOND="0",
         CASHWRAP_FULFILLMENT_HANDOVER_POLL_SECONDS="0",
+        CASHWRAP_IMPORT_ALLOW_LOCAL_FILES="true",
     )
     process = subprocess.Popen(
         [

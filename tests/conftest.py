@@ -75,6 +75,8 @@ def platform_settings(database_url: str, **overrides: object) -> Settings:
         "database_url": database_url,
         "log_level": "WARNING",
         "run_migrations_on_start": False,
+        # The tests import zips from their own folders, as an integrator's local platform does.
+        "import_allow_local_files": True,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

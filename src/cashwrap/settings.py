@@ -61,7 +61,11 @@ class Settings(BaseSettings):
     import_heartbeat_seconds: float = Field(default=5.0, gt=0)
     import_stale_after_seconds: float = Field(default=60.0, gt=0)
     import_allow_local_files: bool = Field(
-        default=True, description="Let import jobs read file:// URIs and paths on this host."
+        default=False,
+        description=(
+            "Let import jobs read file:// URIs and paths on this host (off: a tenant could "
+            "otherwise have the platform read any file its process can)."
+        ),
     )
     # Order injection and store fulfillment (docs/order-injection.md, docs/store-fulfillment.md).
     injection_rate_limit_per_second: float = Field(

@@ -8,7 +8,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cashwrap.settings import Settings
 from tests.catalog.zips import run_import, wait_for_job, write_zip, zip_bytes
+from tests.conftest import platform_of_its_own
 from tests.support.servers import ServerThread
 
 TEE = {
@@ -446,3 +448,40 @@ def test_another_tenants_job_is_not_found(api, platform):
 
 def test_imports_need_a_token(anonymous):
     assert anonymous.post("/v0/d/import", json={}).status_code == 401
+
+
+def test_a_platform_left_at_its_defaults_reads_no_local_file(tmp_path):
+    """Left at its default, the platform refuses file:// URIs and paths, in the job and in its
+    start, and creates nothing: otherwise any tenant could have it read any file its process
+    can (the demo and the tests turn local files on)."""
+    default = Settings.model_fields["import_allow_local_files"].default
+    path = write_zip(tmp_path / "p.zip", {"products.jsonl": [{"product_id": "p", "title": "t"}]})
+    with platform_of_its_own(tmp_path, "no-local-files", import_allow_local_files=default) as own:
+        tenant = own.create_tenant()
+        with own.client(tenant) as api:
+            for source in (path.as_uri(), str(path), "/etc/passwd"):
+                refused = api.post(
+                    "/v0/d/import",
+                    json={"provider": "tests", "source_uri": source, "entities": ["products"]},
+                )
+                assert refused.status_code == 400, refused.text
+                assert refused.json()["error_code"] == "local_files_disabled"
+                assert "CASHWRAP_IMPORT_ALLOW_LOCAL_FILES" in refused.json()["message"]
+            assert api.get("/v0/d/import").json()["items"] == []
+
+            created = api.post(
+                "/v0/d/import",
+                json={
+                    "provider": "tests",
+                    "source_uri": "https://files.example.com/p.zip",
+                    "entities": ["products"],
+                },
+            )
+            assert created.status_code == 201, created.text
+            started = api.post(
+                f"/v0/d/import/{created.json()['id']}/start",
+                json={"transformed_uri": path.as_uri()},
+            )
+            assert started.status_code == 400, started.text
+            assert started.json()["error_code"] == "local_files_disabled"
+            assert api.get(f"/v0/d/import/{created.json()['id']}").json()["status"] == "received"

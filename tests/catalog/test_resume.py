@@ -60,6 +60,7 @@ def test_a_job_of_a_killed_process_is_resumed_elsewhere_without_double_counting(
         CASHWRAP_RUN_MIGRATIONS_ON_START="false",
         CASHWRAP_DISPATCHER_ENABLED="false",
         CASHWRAP_IMPORT_BATCH_SIZE="500",
+        CASHWRAP_IMPORT_ALLOW_LOCAL_FILES="true",
         CASHWRAP_LOG_LEVEL="WARNING",
     )
     doomed = subprocess.Popen(

@@ -184,7 +184,14 @@ def _start(
         },
     }
     health = {"platform": "/health/ready", "oms": "/health", "psp": "/health", "carrier": "/health"}
-    environment = dict(os.environ, CASHWRAP_LOG_LEVEL="WARNING", CASHWRAP_DATABASE_URL=database_url)
+    environment = dict(
+        os.environ,
+        CASHWRAP_LOG_LEVEL="WARNING",
+        CASHWRAP_DATABASE_URL=database_url,
+        # The demo imports its catalog from its state folder, and `cashwrap import FILE` runs
+        # on the same host.
+        CASHWRAP_IMPORT_ALLOW_LOCAL_FILES="true",
+    )
     children = []
     for name, arguments in commands.items():
         log = state_dir / "logs" / f"{name}.log"

@@ -37,7 +37,7 @@ async def create_job(
     entities: Sequence[str],
     full_import: bool,
     name: str | None = None,
-    allow_local_files: bool = True,
+    allow_local_files: bool = False,
 ) -> ImportJob:
     """A ``received`` job; 429 when the tenant already has 20 open jobs (10 with products).
 
@@ -96,7 +96,7 @@ async def start_job(
     *,
     owner: str,
     transformed_uri: str | None = None,
-    allow_local_files: bool = True,
+    allow_local_files: bool = False,
 ) -> ImportJob:
     """Move a ``received`` job to ``processing``, owned by ``owner`` (the caller runs it after
     committing). A full import of availabilities fails right here, as NewStore's does.
@@ -247,7 +247,8 @@ def check_source_uri(uri: str, *, allow_local_files: bool, field: str) -> None:
     if scheme == "file" or scheme == "" or (len(scheme) == 1 and Path(uri).drive):
         if not allow_local_files:
             raise InvalidInput(
-                f"{field}: this platform does not read local files; give an http(s) URL",
+                f"{field}: this platform does not read local files; give an http(s) URL "
+                "(CASHWRAP_IMPORT_ALLOW_LOCAL_FILES=true lets it read them)",
                 code="local_files_disabled",
             )
         return
