@@ -125,3 +125,25 @@ def test_the_pickup_label_of_a_cancelled_order_is_void(store):
     assert refused.status_code == 409
     assert refused.json()["error_code"] == "order_cancelled"
     assert document_text(store, request, "packing_slip")  # the slip still says what was packed
+
+
+def test_requests_of_cancelled_orders_never_crowd_the_queue(store):
+    """The OMS cancels orders the store has not finished: however many there are ahead of it, a
+    live request is in the queue — the first page holds the oldest requests there is something to
+    do for, not the oldest rows."""
+    cancelled: list[str] = []
+    for _ in range(3):
+        body, request = routed_order(store, service_level="Pickup")
+        if len(cancelled) == 1:
+            request = step(store, request, "start")
+        answer = store.api.post(
+            f"/v0/orders/{body['id']}/cancel", params={"id_type": "internal"}, json={"reason": "x"}
+        )
+        assert answer.status_code == 200, answer.text
+        cancelled.append(request["id"])
+    _, live = routed_order(store, service_level="Pickup")
+
+    queue = store.api.get("/v0/stores/store-nyc/fulfillment_requests", params={"limit": 1})
+
+    assert queue.status_code == 200, queue.text
+    assert [r["id"] for r in queue.json()["fulfillment_requests"]] == [live["id"]]

@@ -89,18 +89,18 @@ async def queue(
     statuses: Collection[str],
     *,
     limit: int,
+    after: tuple[Any, str] | None = None,
 ) -> list[dict[str, Any]]:
-    """A location's requests in the given statuses, oldest first (first in, first out)."""
-    rows = await session.execute(
-        select(REQUESTS)
-        .where(
-            REQUESTS.c.tenant == tenant,
-            REQUESTS.c.fulfillment_node_id == node_id,
-            REQUESTS.c.status.in_(list(statuses)),
-        )
-        .order_by(REQUESTS.c.created_at, REQUESTS.c.id)
-        .limit(limit)
+    """A location's requests in the given statuses, oldest first (first in, first out): a page
+    of ``limit`` after ``after`` (the last page's ``(created_at, id)``)."""
+    query = select(REQUESTS).where(
+        REQUESTS.c.tenant == tenant,
+        REQUESTS.c.fulfillment_node_id == node_id,
+        REQUESTS.c.status.in_(list(statuses)),
     )
+    if after is not None:
+        query = query.where(tuple_(REQUESTS.c.created_at, REQUESTS.c.id) > tuple_(*after))
+    rows = await session.execute(query.order_by(REQUESTS.c.created_at, REQUESTS.c.id).limit(limit))
     return [dict(row) for row in rows.mappings()]
 
 

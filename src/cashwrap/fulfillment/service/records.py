@@ -118,12 +118,22 @@ async def store_queue(
     statuses: Sequence[str],
     limit: int,
 ) -> tuple[str, list[RequestRecord]]:
-    """(the store's fulfillment node, its requests in ``statuses``), oldest first. Open
-    requests whose order was cancelled meanwhile are left out: there is nothing to do."""
+    """(the store's fulfillment node, its first ``limit`` requests in ``statuses``), oldest
+    first. Open requests whose order was cancelled meanwhile are left out — there is nothing to
+    do — and the pages after them read, so that however many there are, they never hide a
+    request that is still to do."""
     location = await locations.get_store(session, tenant, store_id)
     node_id = location.fulfillment_node_id
-    rows = await repository.queue(session, tenant, node_id, statuses, limit=limit)
-    found = await load(session, tenant, rows)
-    return node_id, [
-        record for record in found if record.status not in OPEN_STATUSES or record.open_items()
-    ]
+    shown: list[RequestRecord] = []
+    after: tuple[Any, str] | None = None
+    while len(shown) < limit:
+        rows = await repository.queue(session, tenant, node_id, statuses, limit=limit, after=after)
+        shown += [
+            record
+            for record in await load(session, tenant, rows)
+            if record.status not in OPEN_STATUSES or record.open_items()
+        ]
+        if len(rows) < limit:
+            break
+        after = (rows[-1]["created_at"], rows[-1]["id"])
+    return node_id, shown[:limit]
