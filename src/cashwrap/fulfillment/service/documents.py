@@ -9,7 +9,7 @@ from cashwrap.core import clock
 from cashwrap.core.errors import Conflict, NotFound
 from cashwrap.fulfillment.documents import render
 from cashwrap.fulfillment.service import records
-from cashwrap.fulfillment.states import OPEN_STATUSES, Kind, RequestStatus
+from cashwrap.fulfillment.states import Kind, RequestStatus
 from cashwrap.locations import service as locations
 
 DOCUMENTS = tuple(render.RENDERERS)
@@ -29,9 +29,8 @@ LABELS = frozenset({"shipping_label", "pickup_label"})
 
 
 def _order_cancelled(record: records.RequestRecord) -> bool:
-    if record.status in (RequestStatus.CANCELLED, RequestStatus.FAILED):
-        return True
-    return record.status in OPEN_STATUSES and not record.open_items()
+    closed = record.status in (RequestStatus.CANCELLED, RequestStatus.FAILED)
+    return closed or record.left_by_its_order()
 
 
 async def document(

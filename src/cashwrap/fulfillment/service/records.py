@@ -46,6 +46,10 @@ class RequestRecord:
         """Items still to fulfil (not shipped, rejected or cancelled, here or by the order)."""
         return [item for item in self.items if item["state"] == "dispatched"]
 
+    def left_by_its_order(self) -> bool:
+        """Open, yet nothing is left to do: the order cancelled every item meanwhile."""
+        return self.status in OPEN_STATUSES and not self.open_items()
+
 
 async def load(
     session: AsyncSession, tenant: str, rows: Sequence[dict[str, Any]]
@@ -129,9 +133,7 @@ async def store_queue(
     while len(shown) < limit:
         rows = await repository.queue(session, tenant, node_id, statuses, limit=limit, after=after)
         shown += [
-            record
-            for record in await load(session, tenant, rows)
-            if record.status not in OPEN_STATUSES or record.open_items()
+            record for record in await load(session, tenant, rows) if not record.left_by_its_order()
         ]
         if len(rows) < limit:
             break
